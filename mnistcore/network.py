@@ -1,0 +1,226 @@
+"""A multilayer perceptron trained by backpropagation, in NumPy only.
+
+Conventions (as in scikit-learn): a batch is a matrix of *rows*, shape (batch, features);
+layer ``l`` maps ``a[l]`` of shape (batch, n_l) to ``a[l+1] = f(a[l] @ W[l] + b[l])`` with
+``W[l]`` of shape (n_l, n_{l+1}) and ``b[l]`` of shape (n_{l+1},). ``a[0]`` is the input.
+
+Two forward paths, on purpose:
+
+* ``forward`` keeps every layer's activations, in buffers reused from step to step,
+  because ``backward`` needs them (this is the training path);
+* ``predict_proba`` allocates freely and keeps nothing: it is the path for evaluation and
+  for the dashboard, and it is safe to call from another thread while training runs.
+
+Deliberate limits: fully connected layers only; one network is trained by one thread at
+a time (the reusable buffers are not shared-safe); no dropout or batch norm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from mnistcore.activations import ACTIVATIONS
+from mnistcore.losses import LOSSES
+
+Array = np.ndarray
+
+
+def init_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    """The seed notebook's scheme: weights *and* biases uniform in [-1, 1]."""
+    return rng.uniform(-1.0, 1.0, (fan_in, fan_out)), rng.uniform(-1.0, 1.0, fan_out)
+
+
+def init_xavier(fan_in: int, fan_out: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    """Glorot & Bengio (2010): uniform in ±sqrt(6 / (fan_in + fan_out)), zero biases.
+
+    Keeps the variance of activations roughly constant from layer to layer for
+    sigmoid and tanh units, so neither the signal nor the gradient dies out.
+    """
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def init_he(fan_in: int, fan_out: int, rng: np.random.Generator) -> tuple[Array, Array]:
+    """He et al. (2015): normal with std sqrt(2 / fan_in), zero biases; made for ReLU,
+    which zeroes half its inputs and so needs twice the variance."""
+    return rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in), np.zeros(fan_out)
+
+
+INITIALISERS: dict[str, Callable[[int, int, np.random.Generator], tuple[Array, Array]]] = {
+    "uniform": init_uniform,
+    "xavier": init_xavier,
+    "he": init_he,
+}
+
+
+class MLP:
+    """A feedforward network: hidden layers share one activation, the output layer and
+    its loss come as a pair (see ``mnistcore.losses``).
+
+    Parameters
+    ----------
+    weights, biases : lists of arrays, ``weights[l]`` (n_l, n_{l+1}), ``biases[l]`` (n_{l+1},)
+    activation : name in ``ACTIVATIONS`` for the hidden layers
+    loss : name in ``LOSSES`` (output activation + loss)
+    """
+
+    def __init__(self, weights: Sequence[Array], biases: Sequence[Array], activation: str, loss: str):
+        if len(weights) != len(biases) or not weights:
+            raise ValueError("an MLP needs one bias vector per weight matrix, and at least one layer")
+        for l, (w, b) in enumerate(zip(weights, biases)):
+            if w.ndim != 2 or b.shape != (w.shape[1],):
+                raise ValueError(f"layer {l}: weights {w.shape} and biases {b.shape} do not fit")
+            if l and w.shape[0] != weights[l - 1].shape[1]:
+                given = weights[l - 1].shape[1]
+                raise ValueError(f"layer {l} takes {w.shape[0]} inputs but layer {l - 1} gives {given}")
+        self.weights = [np.ascontiguousarray(w) for w in weights]
+        self.biases = [np.ascontiguousarray(b) for b in biases]
+        self.activation = ACTIVATIONS[activation]
+        self.output_loss = LOSSES[loss]
+        self.grad_weights = [np.zeros_like(w) for w in self.weights]
+        self.grad_biases = [np.zeros_like(b) for b in self.biases]
+        self._buffers: dict[int, tuple[list[Array], list[Array], list[Array]]] = {}
+
+    @classmethod
+    def create(
+        cls,
+        layer_sizes: Sequence[int],
+        activation: str = "sigmoid",
+        loss: str = "mse",
+        init: str = "uniform",
+        rng: np.random.Generator | None = None,
+        dtype: type = np.float32,
+    ) -> MLP:
+        """A freshly initialised network, e.g. ``MLP.create([784, 16, 10])``."""
+        rng = rng if rng is not None else np.random.default_rng(0)
+        weights, biases = [], []
+        for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+            w, b = INITIALISERS[init](fan_in, fan_out, rng)
+            weights.append(w.astype(dtype))
+            biases.append(b.astype(dtype))
+        return cls(weights, biases, activation, loss)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.weights[0].dtype
+
+    def parameters(self) -> list[Array]:
+        """[W0, b0, W1, b1, ...]: the arrays an optimizer updates in place."""
+        return [p for wb in zip(self.weights, self.biases) for p in wb]
+
+    def gradients(self) -> list[Array]:
+        """[dW0, db0, dW1, db1, ...], filled by ``backward``, in the order of ``parameters``."""
+        return [g for gg in zip(self.grad_weights, self.grad_biases) for g in gg]
+
+    # ------------------------------------------------------------------ training path
+    def _buffers_for(self, batch: int) -> tuple[list[Array], list[Array], list[Array]]:
+        """Activation, delta and derivative buffers for this batch size, made once."""
+        if batch not in self._buffers:
+            sizes = self.layer_sizes[1:]
+            make = lambda: [np.empty((batch, n), self.dtype) for n in sizes]  # noqa: E731
+            self._buffers[batch] = (make(), make(), make())
+        return self._buffers[batch]
+
+    def forward(self, x: Array) -> list[Array]:
+        """Forward propagation, keeping every layer's output for backprop.
+
+        x : (batch, n_0). Returns [x, a1, ..., aL]; the arrays after x are reused buffers,
+        valid until the next call with the same batch size.
+        """
+        acts, _, _ = self._buffers_for(x.shape[0])
+        a = x
+        last = len(self.weights) - 1
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = np.matmul(a, w, out=acts[l])  # pre-activation z = a W + b ...
+            z += b
+            f = self.output_loss.output if l == last else self.activation.forward
+            a = f(z, z)  # ... and the activation overwrites it in place: backprop needs only a
+        return [x, *acts]
+
+    def backward(self, activations: list[Array], y: Array, weight_decay: float = 0.0) -> list[Array]:
+        """Backpropagation: fill and return the gradients of the batch-mean loss.
+
+        activations : the list returned by ``forward``; y : one-hot targets (batch, n_L).
+        weight_decay : L2 coefficient λ; adds λ/2·ΣW² to the loss (biases are not decayed).
+        """
+        _, deltas, derivs = self._buffers_for(y.shape[0])
+        # The derivative of the cost with respect to the output pre-activations, delta,
+        # comes from the output/loss pair (for MSE: (a - y) * sigmoid'(z)).
+        delta = self.output_loss.delta(activations[-1], y, deltas[-1])
+        for l in range(len(self.weights) - 1, -1, -1):
+            # Continue with the chain rule to find the weight gradient of this layer: multiply
+            # the previous layer's activations with delta, since d(aW+b)/dW = a.
+            np.matmul(activations[l].T, delta, out=self.grad_weights[l])
+            # The bias gradient is delta, since the next derivative via the chain rule is
+            # d(aW+b)/db = 1 (summed over the batch: delta already carries the 1/batch).
+            np.sum(delta, axis=0, out=self.grad_biases[l])
+            if weight_decay:
+                self.grad_weights[l] += weight_decay * self.weights[l]
+            if l == 0:
+                break  # the input needs no gradient
+            # Backpropagate: the cost's gradient with respect to the previous layer's
+            # activations is delta W^T, since d(aW+b)/da = W ...
+            grad_a = np.matmul(delta, self.weights[l].T, out=deltas[l - 1])
+            # ... and multiplying by the activation's derivative gives that layer's delta.
+            grad_a *= self.activation.derivative(activations[l], derivs[l - 1])
+            delta = grad_a
+        return self.gradients()
+
+    def loss(self, x: Array, y: Array, weight_decay: float = 0.0) -> float:
+        """The batch-mean loss (plus the L2 term) for inputs x and one-hot targets y."""
+        data_loss = self.output_loss.loss(self.predict_proba(x), y)
+        l2 = 0.5 * weight_decay * sum(float(np.vdot(w, w)) for w in self.weights)
+        return data_loss + l2
+
+    # ---------------------------------------------------------------- inference path
+    def layer_outputs(self, x: Array, chunk: int = 5000) -> list[Array]:
+        """Every layer's output for x (n, n_0), computed in chunks; [a1, ..., aL], fresh arrays."""
+        outputs: list[list[Array]] = [[] for _ in self.weights]
+        last = len(self.weights) - 1
+        for start in range(0, x.shape[0], chunk):
+            a = np.asarray(x[start : start + chunk], dtype=self.dtype)
+            for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+                z = a @ w
+                z += b
+                a = (self.output_loss.output if l == last else self.activation.forward)(z, z)
+                outputs[l].append(a)
+        return [
+            np.concatenate(parts) if parts else np.empty((0, n), self.dtype)
+            for parts, n in zip(outputs, self.layer_sizes[1:])
+        ]
+
+    def predict_proba(self, x: Array, chunk: int = 5000) -> Array:
+        """Output activations (n, n_L): class probabilities for softmax, per-class scores for sigmoid."""
+        last = len(self.weights) - 1
+        parts = []
+        for start in range(0, x.shape[0], chunk):
+            a = np.asarray(x[start : start + chunk], dtype=self.dtype)
+            for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+                z = a @ w
+                z += b
+                a = (self.output_loss.output if l == last else self.activation.forward)(z, z)
+            parts.append(a)
+        return np.concatenate(parts) if parts else np.empty((0, self.layer_sizes[-1]), self.dtype)
+
+    def predict(self, x: Array) -> Array:
+        """Predicted class per row (n,)."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def accuracy(self, x: Array, labels: Array) -> float:
+        """Share of rows whose predicted class equals the integer label."""
+        return float(np.mean(self.predict(x) == labels)) if len(labels) else float("nan")
+
+    def copy(self) -> MLP:
+        """An independent copy (for snapshots shown while training goes on)."""
+        return MLP(
+            [w.copy() for w in self.weights],
+            [b.copy() for b in self.biases],
+            self.activation.name,
+            self.output_loss.name,
+        )

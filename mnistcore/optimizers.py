@@ -1,0 +1,118 @@
+"""Optimizers and learning-rate schedules, separate from the network so they can be swapped.
+
+An optimizer owns its state (velocities, moment estimates) behind one method,
+``step(params, grads, lr)``, which updates the parameter arrays *in place*. It may use
+the gradient arrays as scratch space: backprop refills them on the next step.
+
+A schedule is a pure function ``(base_lr, step, total_steps) -> lr``.
+
+Deliberate limits: the three optimizers the dashboard offers; no gradient clipping
+(a diverging run is reported by the trainer instead, which teaches more).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class Optimizer(Protocol):
+    def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None: ...
+
+
+class SGD:
+    """Plain gradient descent: p <- p - lr * g, the update the seed notebook performs."""
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
+        for p, g in zip(params, grads):
+            g *= lr  # scale the gradient in place: no temporary array per step
+            p -= g
+
+
+class Momentum:
+    """Heavy-ball momentum: v <- mu v - lr g; p <- p + v.
+
+    The velocity averages recent gradients, so steps grow along directions that agree
+    from batch to batch and cancel along directions that zig-zag.
+    """
+
+    def __init__(self, params: Sequence[Array], momentum: float = 0.9):
+        self.momentum = momentum
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
+        for p, g, v in zip(params, grads, self.velocities):
+            v *= self.momentum
+            g *= lr
+            v -= g
+            p += v
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015): per-parameter steps from running means of g and g².
+
+    m and v estimate the gradient's first and second moments; dividing by sqrt(v) gives
+    every weight a step of about lr whatever its gradient's scale. The bias correction
+    (1 - beta^t) undoes the zero start of m and v.
+    """
+
+    def __init__(self, params: Sequence[Array], beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+
+    def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
+        self.t += 1
+        c1 = 1.0 - self.beta1**self.t
+        c2 = 1.0 - self.beta2**self.t
+        # lr * m_hat / (sqrt(v_hat) + eps), folded so the corrections are scalars
+        step_size = lr * math.sqrt(c2) / c1
+        eps = self.eps * math.sqrt(c2)
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            g *= g
+            g *= 1.0 - self.beta2
+            v += g
+            np.sqrt(v, out=g)  # g is free now: reuse it as scratch for the denominator
+            g += eps
+            np.divide(m, g, out=g)
+            g *= step_size
+            p -= g
+
+
+def make_optimizer(name: str, params: Sequence[Array], momentum: float = 0.9) -> Optimizer:
+    """The optimizer called ``name`` ('sgd', 'momentum' or 'adam') for these parameters."""
+    if name == "sgd":
+        return SGD()
+    if name == "momentum":
+        return Momentum(params, momentum)
+    if name == "adam":
+        return Adam(params)
+    raise ValueError(f"optimizer must be one of 'sgd', 'momentum', 'adam'; got {name!r}")
+
+
+def constant_schedule(base_lr: float, step: int, total_steps: int) -> float:
+    """The same learning rate throughout, as in the seed."""
+    return base_lr
+
+
+def cosine_schedule(base_lr: float, step: int, total_steps: int) -> float:
+    """Half a cosine from base_lr down to zero at the last step (Loshchilov & Hutter, 2017):
+    big steps early to travel, small steps late to settle into a minimum."""
+    progress = min(step / max(total_steps, 1), 1.0)
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+SCHEDULES: dict[str, Callable[[float, int, int], float]] = {
+    "constant": constant_schedule,
+    "cosine": cosine_schedule,
+}
+OPTIMIZERS = ("sgd", "momentum", "adam")

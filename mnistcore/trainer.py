@@ -1,0 +1,290 @@
+"""Minibatch training in steps: pausable, stoppable from another thread, reporting as it goes.
+
+The trainer runs the loop *forward -> backward -> optimizer step* over shuffled
+minibatches and appends a ``ProgressEvent`` to a thread-safe ``History`` at a fixed
+interval. It never prints: a CLI, a notebook or the dashboard reads the history (or
+passes ``on_event``) and decides how to show it. ``pause``, ``resume`` and ``stop`` may be
+called from any thread; the dashboard runs ``run`` in a background thread per session.
+
+Performance notes: batches are gathered into preallocated buffers (``np.take(..., out=)``)
+rather than a shuffled copy of the whole training set, which would double the memory
+held per run; all arithmetic stays in the network's dtype; there is no Python work per
+sample. Loss and accuracy are computed only on logging steps.
+
+Deliberate limits: one network per trainer, trained by one thread; the test set is never
+touched here (the caller evaluates it once, at the end).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from mnistcore.augment import random_affine
+from mnistcore.config import TrainConfig
+from mnistcore.network import MLP
+from mnistcore.optimizers import SCHEDULES, make_optimizer
+
+N_SNAPSHOTS = 8  # weight snapshots after the start one, spread evenly over the run
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the run looked like at one logging step."""
+
+    step: int  # steps done so far
+    epoch: float  # passes over the training set so far
+    samples_seen: int
+    batch_loss: float  # loss of the latest minibatch (before its update)
+    batch_accuracy: float  # accuracy on that minibatch
+    validation_accuracy: float  # on the validation split; NaN on steps where it was not measured
+    learning_rate: float
+    elapsed: float  # training seconds, pauses excluded
+    samples_per_second: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended. ``status`` is 'finished', 'stopped' or 'diverged'."""
+
+    status: str
+    steps: int
+    epochs: float
+    train_seconds: float
+    samples_per_second: float
+    validation_accuracy: float
+    message: str
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+
+class History:
+    """An append-only list of events that one thread writes and others read safely."""
+
+    def __init__(self, events: list[ProgressEvent] | None = None):
+        self._lock = threading.Lock()
+        self._events: list[ProgressEvent] = list(events or [])
+
+    def append(self, event: ProgressEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def snapshot(self) -> list[ProgressEvent]:
+        """A copy of the events so far; the reader can use it while training goes on."""
+        with self._lock:
+            return list(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def to_columns(self) -> dict[str, np.ndarray]:
+        """One float64 array per event field (for checkpoints and charts)."""
+        events = self.snapshot()
+        return {f.name: np.array([getattr(e, f.name) for e in events], dtype=np.float64) for f in fields(ProgressEvent)}
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, np.ndarray]) -> History:
+        names = [f.name for f in fields(ProgressEvent)]
+        n = len(columns[names[0]])
+        return cls([ProgressEvent(*(_as_field(name, columns[name][i]) for name in names)) for i in range(n)])
+
+
+def _as_field(name: str, value: float) -> float | int:
+    return int(value) if name in ("step", "samples_seen") else float(value)
+
+
+def event_to_dict(event: ProgressEvent) -> dict[str, float]:
+    return asdict(event)
+
+
+class Trainer:
+    """Trains ``network`` (a fresh one from ``config`` if omitted) on the given arrays.
+
+    Parameters
+    ----------
+    config : the validated hyperparameters
+    train_x : (n, 784) float inputs; train_y : (n,) int labels
+    val_x, val_y : the validation split, measured every ``config.eval_every`` steps
+    on_event : optional callback, called in the training thread with each event
+    max_seconds : optional cap on training time; the run then ends as 'stopped'
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        train_x: np.ndarray,
+        train_y: np.ndarray,
+        val_x: np.ndarray,
+        val_y: np.ndarray,
+        network: MLP | None = None,
+        on_event: Callable[[ProgressEvent], None] | None = None,
+        max_seconds: float | None = None,
+    ):
+        if config.batch_size > len(train_x):
+            raise ValueError(
+                f"batch_size must be at most the training set size ({len(train_x)}), got {config.batch_size}"
+            )
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)  # one generator: init, shuffling, augmentation
+        self.network = network or MLP.create(
+            config.layer_sizes, config.activation, config.loss, config.init, self.rng, np.dtype(config.dtype).type
+        )
+        self.train_x, self.train_y, self.val_x, self.val_y = train_x, train_y, val_x, val_y
+        self.total_steps = config.total_steps(len(train_x))
+        self.history = History()
+        self.snapshots: list[tuple[int, np.ndarray]] = []  # (step, first-layer weights)
+        self.result: RunResult | None = None
+        self.on_event = on_event
+        self.max_seconds = max_seconds
+        self.status = "ready"  # -> running <-> paused -> finished | stopped | diverged
+        self._resume = threading.Event()
+        self._resume.set()
+        self._stop = False
+        self._step = 0
+        self._elapsed = 0.0
+
+    # ------------------------------------------------------------ control, any thread
+    def pause(self) -> None:
+        if self.status == "running":
+            self._resume.clear()
+            self.status = "paused"
+
+    def resume(self) -> None:
+        if self.status == "paused":
+            self.status = "running"
+            self._resume.set()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step (also wakes a paused run)."""
+        self._stop = True
+        self._resume.set()
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "stopped", "diverged")
+
+    def start_thread(self, name: str = "mnistcore-trainer") -> threading.Thread:
+        """Run in a daemon thread and return it (its result lands in ``self.result``)."""
+        thread = threading.Thread(target=self.run, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    # ---------------------------------------------------------------- the training loop
+    def run(self) -> RunResult:
+        """Train until the step count is reached, ``stop`` is called or the loss diverges."""
+        cfg, net = self.config, self.network
+        self.status = "running"
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, not warned about
+            ended = self._loop(cfg, net)
+        val_acc = net.accuracy(self.val_x, self.val_y) if ended != "diverged" else float("nan")
+        seen = self._step * cfg.batch_size
+        self.result = RunResult(
+            status=ended,
+            steps=self._step,
+            epochs=seen / len(self.train_x),
+            train_seconds=self._elapsed,
+            samples_per_second=seen / max(self._elapsed, 1e-9),
+            validation_accuracy=val_acc,
+            message=self._message(ended),
+        )
+        self.status = ended
+        return self.result
+
+    def _loop(self, cfg: TrainConfig, net: MLP) -> str:
+        n, batch, dtype = len(self.train_x), cfg.batch_size, net.dtype
+        x_batch = np.empty((batch, self.train_x.shape[1]), dtype)
+        y_batch = np.empty((batch, net.layer_sizes[-1]), dtype)
+        targets = np.eye(net.layer_sizes[-1], dtype=dtype)[self.train_y]  # one-hot, (n, 10): small
+        optimizer = make_optimizer(cfg.optimizer, net.parameters(), cfg.momentum)
+        schedule = SCHEDULES[cfg.schedule]
+        log_every = max(1, cfg.eval_every // 10)
+        snapshot_at = iter(np.linspace(0, self.total_steps, N_SNAPSHOTS + 1).astype(int)[1:].tolist())
+        next_snapshot = next(snapshot_at)
+        self.snapshots.append((0, net.weights[0].copy()))
+        order, pos = self.rng.permutation(n), 0
+        started = time.perf_counter()
+        for step in range(self._step, self.total_steps):
+            if self._stop or not self._resume.is_set():
+                started = self._wait_if_paused(started)
+                if self._stop:
+                    return "stopped"
+            if pos + batch > n:  # a new epoch: reshuffle (a partial last batch is dropped)
+                order, pos = self.rng.permutation(n), 0
+            rows = order[pos : pos + batch]
+            pos += batch
+            np.take(self.train_x, rows, axis=0, out=x_batch)
+            np.take(targets, rows, axis=0, out=y_batch)
+            if cfg.augment:
+                random_affine(x_batch, self.rng, out=x_batch)
+            activations = net.forward(x_batch)
+            gradients = net.backward(activations, y_batch, cfg.weight_decay)
+            lr = schedule(cfg.lr, step, self.total_steps)
+            optimizer.step(net.parameters(), gradients, lr)
+            self._step = step + 1
+            if self._step == next_snapshot:
+                self.snapshots.append((self._step, net.weights[0].copy()))
+                next_snapshot = next(snapshot_at, -1)
+            if self._step % log_every == 0 or self._step == self.total_steps:
+                elapsed = self._elapsed + time.perf_counter() - started
+                if not self._log(net, activations[-1], y_batch, lr, elapsed):
+                    self._elapsed = elapsed
+                    return "diverged"
+            if self.max_seconds is not None and self._elapsed + time.perf_counter() - started > self.max_seconds:
+                self._elapsed += time.perf_counter() - started
+                return "stopped"
+        self._elapsed += time.perf_counter() - started
+        return "finished"
+
+    def _wait_if_paused(self, started: float) -> float:
+        """Block while paused; returns the new start time so pauses do not count as training."""
+        self._elapsed += time.perf_counter() - started
+        self._resume.wait()
+        return time.perf_counter()
+
+    def _log(self, net: MLP, outputs: np.ndarray, targets: np.ndarray, lr: float, elapsed: float) -> bool:
+        """Record one event; returns False when the loss is no longer finite (divergence)."""
+        loss = net.output_loss.loss(outputs, targets)
+        if not math.isfinite(loss) or not np.isfinite(net.weights[-1]).all():
+            return False
+        accuracy = float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+        evaluate = self._step % self.config.eval_every == 0 or self._step == self.total_steps
+        val_acc = net.accuracy(self.val_x, self.val_y) if evaluate else float("nan")
+        seen = self._step * self.config.batch_size
+        event = ProgressEvent(
+            step=self._step,
+            epoch=seen / len(self.train_x),
+            samples_seen=seen,
+            batch_loss=loss,
+            batch_accuracy=accuracy,
+            validation_accuracy=val_acc,
+            learning_rate=lr,
+            elapsed=elapsed,
+            samples_per_second=seen / max(elapsed, 1e-9),
+        )
+        self.history.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+        return True
+
+    def _message(self, status: str) -> str:
+        if status == "diverged":
+            return (
+                f"Training diverged at step {self._step}: the loss is no longer a finite number. "
+                f"Try a smaller learning rate (now {self.config.lr:g})."
+            )
+        if status == "stopped":
+            if self.max_seconds is not None and not self._stop:
+                return f"Stopped at step {self._step}: the run reached its time limit of {self.max_seconds:g} s."
+            return f"Stopped at step {self._step} of {self.total_steps}."
+        return f"Finished {self._step} steps."
