@@ -95,7 +95,8 @@ class MLP:
     ) -> MLP:
         """A freshly initialised network, e.g. ``MLP.create([784, 16, 10])``."""
         rng = rng if rng is not None else np.random.default_rng(0)
-        weights, biases = [], []
+        weights: list[Array] = []
+        biases: list[Array] = []
         for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
             w, b = INITIALISERS[init](fan_in, fan_out, rng)
             weights.append(w.astype(dtype))

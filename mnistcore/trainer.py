@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -93,11 +94,11 @@ class History:
     def from_columns(cls, columns: dict[str, np.ndarray]) -> History:
         names = [f.name for f in fields(ProgressEvent)]
         n = len(columns[names[0]])
-        return cls([ProgressEvent(*(_as_field(name, columns[name][i]) for name in names)) for i in range(n)])
-
-
-def _as_field(name: str, value: float) -> float | int:
-    return int(value) if name in ("step", "samples_seen") else float(value)
+        ints = ("step", "samples_seen")
+        rows: list[dict[str, Any]] = [
+            {name: (int if name in ints else float)(columns[name][i]) for name in names} for i in range(n)
+        ]
+        return cls([ProgressEvent(**row) for row in rows])
 
 
 def event_to_dict(event: ProgressEvent) -> dict[str, float]:
@@ -209,7 +210,9 @@ class Trainer:
         optimizer = make_optimizer(cfg.optimizer, net.parameters(), cfg.momentum)
         schedule = SCHEDULES[cfg.schedule]
         log_every = max(1, cfg.eval_every // 10)
-        snapshot_at = iter(np.linspace(0, self.total_steps, N_SNAPSHOTS + 1).astype(int)[1:].tolist())
+        # Distinct steps > 0: a run shorter than N_SNAPSHOTS steps would repeat (or be stuck at) step 0.
+        spread = set(np.linspace(0, self.total_steps, N_SNAPSHOTS + 1).astype(int).tolist()) - {0}
+        snapshot_at = iter(sorted(spread))
         next_snapshot = next(snapshot_at)
         self.snapshots.append((0, net.weights[0].copy()))
         order, pos = self.rng.permutation(n), 0
