@@ -8,7 +8,6 @@ import http.server
 import socket
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -508,10 +507,3 @@ def test_real_idx_file_matches_loaded_pixels(mnist):
     path = data._existing_file(directory, FILES["test_images"])
     raw = read_idx(path, expected_magic=IMAGES_MAGIC, expected_count=10000)
     np.testing.assert_array_equal(np.rint(mnist.test_x * 255).astype(np.uint8), raw.reshape(10000, 784))
-
-
-@pytest.mark.slow
-def test_real_mnist_loads_verified_within_two_seconds(mnist):
-    start = time.perf_counter()
-    load_mnist(download_missing=False, verify=True)
-    assert time.perf_counter() - start < 2.0
