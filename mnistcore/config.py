@@ -327,7 +327,10 @@ def format_value(name: str, value: Any) -> str:
         return ",".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        short = f"{value:g}"  # '0.1', '1e-05', '20'; repr keeps every digit when :g would round
+        return short if float(short) == value else repr(value)
+    return str(value)
 
 
 SEED = TrainConfig()

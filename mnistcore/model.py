@@ -120,14 +120,27 @@ class TrainedModel:
         if isinstance(source, (bytes, bytearray)):
             source = io.BytesIO(source)
         try:
-            with np.load(source, allow_pickle=False) as archive:
+            loaded = np.load(source, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array has no `with` support
+                raise CheckpointError("not a checkpoint: expected an .npz archive of named arrays, got a single array")
+            with loaded as archive:
                 _check_size(archive)
                 arrays = {key: archive[key] for key in archive.files}
         except CheckpointError:
             raise
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-            raise CheckpointError(f"not a readable .npz checkpoint: {exc}") from None
+            raise CheckpointError(f"not a readable .npz checkpoint: {_unreadable_reason(exc)}") from None
         return _from_arrays(arrays)
+
+
+def _unreadable_reason(exc: Exception) -> str:
+    """Why np.load failed, without NumPy's hint to load pickled data unsafely."""
+    text = str(exc)
+    if "Object arrays cannot be loaded" in text:
+        return "it holds Python objects (object arrays), which are never loaded"
+    if "pickled" in text:
+        return "it is not a NumPy .npz archive (pickled Python objects are never loaded)"
+    return text
 
 
 def _check_size(archive: Any) -> None:

@@ -226,10 +226,15 @@ class Trainer:
                 order, pos = self.rng.permutation(n), 0
             rows = order[pos : pos + batch]
             pos += batch
-            np.take(self.train_x, rows, axis=0, out=x_batch)
+            if self.train_x.dtype == dtype:
+                np.take(self.train_x, rows, axis=0, out=x_batch)
+            else:  # e.g. a float64 run on the float32 MNIST buffer: np.take(out=) cannot cast
+                x_batch[...] = self.train_x[rows]
             np.take(targets, rows, axis=0, out=y_batch)
-            if cfg.augment:
+            if cfg.augment and x_batch.dtype == np.float32:
                 random_affine(x_batch, self.rng, out=x_batch)
+            elif cfg.augment:  # augmentation works in float32: a float64 run takes a cast copy
+                x_batch[...] = random_affine(x_batch, self.rng)
             activations = net.forward(x_batch)
             gradients = net.backward(activations, y_batch, cfg.weight_decay)
             lr = schedule(cfg.lr, step, self.total_steps)
