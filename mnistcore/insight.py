@@ -459,11 +459,9 @@ def top_activating(hidden_activations: np.ndarray, unit: int, k: int = 9) -> np.
     k = min(_check_positive_int(k, "k"), acts.shape[0])
     if k == 0:
         return np.empty(0, dtype=np.int64)
-    column = acts[:, unit]
-    # argpartition finds the top k in O(n); only those k then need a full sort.
-    candidates = np.argpartition(-column, k - 1)[:k]
-    ranked = candidates[np.lexsort((candidates, -column[candidates]))]
-    return ranked.astype(np.int64)
+    # A stable sort keeps equal activations in index order (argpartition would pick an
+    # arbitrary subset of the ties at the k-th place); 10,000 samples sort in well under 1 ms.
+    return np.argsort(-acts[:, unit], kind="stable")[:k].astype(np.int64)
 
 
 def top_contributors(

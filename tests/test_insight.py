@@ -347,6 +347,13 @@ def test_top_activating_orders_descending_with_ties_by_index():
     np.testing.assert_array_equal(top_activating(acts, unit=1, k=99), [0, 4, 3, 2, 1])
 
 
+def test_top_activating_breaks_ties_at_the_cut_by_lowest_index():
+    # Four samples tie for the last two places (a dead unit's zeros): the lowest indices win.
+    acts = np.array([[1.0], [0.0], [0.0], [0.0], [0.0], [0.7]])
+    np.testing.assert_array_equal(top_activating(acts, 0, 3), [0, 5, 1])
+    np.testing.assert_array_equal(top_activating(acts, 0, 4), [0, 5, 1, 2])
+
+
 def test_top_activating_rejects_unit_out_of_range():
     with pytest.raises(ValueError, match=r"unit must be an integer in 0\.\.1, got 2"):
         top_activating(np.zeros((4, 2)), unit=2)
