@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_field_flag(groups[field.group], field)
     train.add_argument("--out", metavar="FILE", help="save the trained model to this .npz checkpoint")
     train.add_argument("--max-seconds", type=_positive_seconds, metavar="S", help="stop training after S seconds")
+    train.add_argument("--name", help="a name stored in the model (default: the preset, '(custom)' if changed)")
     _add_output_flags(train)
 
     evaluate = commands.add_parser("evaluate", help="measure a saved model's accuracy", allow_abbrev=False)
@@ -284,7 +285,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = trainer_for(config, mnist, on_event=_progress_feed(bar), max_seconds=args.max_seconds)
         bar.reset(total=trainer.total_steps)
         interrupted = _run_interruptibly(trainer)
-    model = finish(trainer, mnist, name=args.preset if not _overrides(args) else f"{args.preset} (custom)")
+    default_name = args.preset if not _overrides(args) else f"{args.preset} (custom)"
+    model = finish(trainer, mnist, name=args.name or default_name)
     result = trainer.result
     assert result is not None  # run() returned normally
     saved = _save(model, args.out) if args.out and not result.diverged else None

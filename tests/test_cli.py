@@ -144,6 +144,17 @@ def test_out_is_written_to_exactly_the_path_given(capsys, real_data, tmp_path):
     assert TrainedModel.load(path).config.steps == 5
 
 
+@pytest.mark.parametrize(
+    ("flags", "name"),
+    [([], "fast"), (["--steps", "5"], "fast (custom)"), (["--steps", "5", "--name", "my model"], "my model")],
+)
+def test_the_saved_model_is_named_after_its_preset_or_the_name_flag(capsys, real_data, tmp_path, flags, name):
+    path = tmp_path / "model.npz"
+    args = ["train", "--preset", "fast", *(flags or ["--max-seconds", "0.5"]), "--out", str(path)]
+    code, _, _ = run_main(capsys, *args)
+    assert code == 0 and TrainedModel.load(path).name == name
+
+
 def test_diverging_run_exits_1_with_advice_and_saves_nothing(capsys, real_data, tmp_path):
     path = tmp_path / "diverged.npz"
     code, out, err = run_main(
