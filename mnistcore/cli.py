@@ -217,7 +217,9 @@ def cmd_presets(args: argparse.Namespace) -> int:
             for key, value in cfg.to_dict().items()
             if value is not None and not isinstance(value, bool)
         ]
-        flags += [flag_name(key) if value else "--no-" + key for key, value in cfg.to_dict().items() if value is False]
+        flags += [
+            flag_name(key) if value else "--no-" + key for key, value in cfg.to_dict().items() if isinstance(value, bool)
+        ]
         print("    " + " ".join(flags))
     return EXIT_OK
 
