@@ -1,0 +1,316 @@
+"""Pure chart builders for the dashboard: training data in, an ``alt.Chart`` (or DOT text) out.
+
+No Streamlit here: every function returns a chart object whose ``to_dict()`` is the
+complete Vega-Lite spec with the data inline, so it can be tested without a server and
+drawn by any Altair front end. Inputs are the trainer's ``ProgressEvent`` lists, either
+one run (a list or a ``History``) or several runs as ``{label: events}``.
+
+Deliberate limits: curves are thinned to at most ``MAX_POINTS`` points per series, so a
+long run does not ship megabytes to the browser twice a second; NaN validation values
+(steps where validation was not measured) are left out rather than drawn as gaps.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from mnistcore.trainer import History, ProgressEvent
+
+MAX_POINTS = 400
+X_FIELDS = {"step": "Step", "epoch": "Epoch"}
+TRAIN, VALIDATION = "train batch", "validation"
+SERIES_COLOURS = {TRAIN: "#9DB4E8", VALIDATION: "#1F4FB4"}
+
+Runs = History | Sequence[ProgressEvent] | Mapping[str, History | Sequence[ProgressEvent]]
+
+
+def _as_runs(runs: Runs) -> dict[str, list[ProgressEvent]]:
+    """Normalise the accepted inputs to ``{label: events}`` (a single run is labelled 'run')."""
+    if isinstance(runs, Mapping):
+        return {label: _events(events) for label, events in runs.items()}
+    return {"run": _events(runs)}
+
+
+def _events(events: History | Sequence[ProgressEvent]) -> list[ProgressEvent]:
+    return events.snapshot() if isinstance(events, History) else list(events)
+
+
+def thin(events: Sequence[Any], max_points: int = MAX_POINTS) -> list[Any]:
+    """At most ``max_points`` evenly spaced items, always keeping the last one."""
+    if len(events) <= max_points:
+        return list(events)
+    stride = math.ceil(len(events) / max_points)
+    kept = list(events[::stride])
+    if kept[-1] is not events[-1]:
+        kept[-1] = events[-1]
+    return kept
+
+
+def accuracy_frame(runs: Runs, series: Sequence[str] = (TRAIN, VALIDATION)) -> pd.DataFrame:
+    """Long-form table ``run, series, step, epoch, accuracy`` for the accuracy chart.
+
+    A DataFrame rather than a list of dicts: Altair validates inline lists value by value,
+    which costs ~0.1 s per redraw, while Streamlit ships a DataFrame as one Arrow table."""
+    rows: list[tuple[str, str, int, float, float]] = []
+    for label, events in _as_runs(runs).items():
+        if TRAIN in series:
+            rows += [(label, TRAIN, e.step, e.epoch, e.batch_accuracy) for e in thin(events)]
+        if VALIDATION in series:
+            measured = [e for e in events if not math.isnan(e.validation_accuracy)]
+            rows += [(label, VALIDATION, e.step, e.epoch, e.validation_accuracy) for e in thin(measured)]
+    return pd.DataFrame(rows, columns=["run", "series", "step", "epoch", "accuracy"])
+
+
+def loss_frame(runs: Runs) -> pd.DataFrame:
+    """Long-form table ``run, series, step, epoch, loss`` of the minibatch loss (positive values only)."""
+    rows = [
+        (label, TRAIN, e.step, e.epoch, e.batch_loss)
+        for label, events in _as_runs(runs).items()
+        for e in thin(events)
+        if math.isfinite(e.batch_loss) and e.batch_loss > 0  # a log scale cannot show 0
+    ]
+    return pd.DataFrame(rows, columns=["run", "series", "step", "epoch", "loss"])
+
+
+def _x(x: str) -> alt.X:
+    if x not in X_FIELDS:
+        raise ValueError(f"x must be one of {', '.join(X_FIELDS)}, got {x!r}")
+    return alt.X(f"{x}:Q", title=X_FIELDS[x], scale=alt.Scale(nice=False))
+
+
+def _colour(labels: tuple[str, ...] | None, series: tuple[str, ...]) -> alt.Color:
+    """One run (``labels`` None): colour tells train batch from validation. Several: colour
+    tells the runs apart, in the given order."""
+    if labels is None:
+        shown = [s for s in (TRAIN, VALIDATION) if s in series]
+        return alt.Color(
+            "series:N",
+            title=None,
+            scale=alt.Scale(domain=shown, range=[SERIES_COLOURS[s] for s in shown]),
+            legend=alt.Legend(orient="bottom-right", fillColor="white", padding=4),
+        )
+    return alt.Color(
+        "run:N",
+        title="Run",
+        sort=list(labels),
+        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=640, columns=1),
+    )
+
+
+def _run_labels(runs: dict[str, list[ProgressEvent]]) -> tuple[str, ...] | None:
+    return tuple(runs) if len(runs) > 1 else None
+
+
+def _with_data(template: alt.TopLevelMixin, frame: pd.DataFrame) -> Any:
+    """A fresh chart: the (cached, never modified) ``template`` with ``frame`` as its data."""
+    chart = template.copy(deep=False)
+    chart.data = frame
+    return chart
+
+
+# The chart structure depends only on these few arguments, and building it through Altair
+# costs milliseconds: cache it and attach each call's data to a shallow copy.
+@functools.lru_cache(maxsize=64)
+def _accuracy_template(x: str, labels: tuple[str, ...] | None, series: tuple[str, ...], height: int) -> alt.LayerChart:
+    base = alt.Chart().encode(
+        x=_x(x),
+        y=alt.Y("accuracy:Q", title="Accuracy", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        color=_colour(labels, series),
+        detail="run:N",
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("series:N", title="Measured on"),
+            alt.Tooltip("step:Q", title="Step", format=","),
+            alt.Tooltip("epoch:Q", title="Epoch", format=".2f"),
+            alt.Tooltip("accuracy:Q", title="Accuracy", format=".2%"),
+        ],
+    )
+    lines = base.mark_line(strokeWidth=1.5, interpolate="linear").encode(
+        opacity=alt.Opacity("series:N", legend=None, scale=alt.Scale(domain=[TRAIN, VALIDATION], range=[0.7, 1.0])),
+    )
+    points = base.mark_point(filled=True, size=28).transform_filter(alt.datum.series == VALIDATION)
+    # The data goes on the layer, never on its parts (which Altair would compare to merge).
+    return alt.layer(lines, points).properties(height=height, title="Accuracy")
+
+
+@functools.lru_cache(maxsize=64)
+def _loss_template(x: str, labels: tuple[str, ...] | None, height: int) -> alt.Chart:
+    colour = (
+        alt.value(SERIES_COLOURS[VALIDATION])
+        if labels is None
+        else alt.Color("run:N", title="Run", sort=list(labels), legend=None)
+    )
+    return (
+        alt.Chart()
+        .mark_line(strokeWidth=1.2, interpolate="linear")
+        .encode(
+            x=_x(x),
+            y=alt.Y("loss:Q", title="Batch loss (log scale)", scale=alt.Scale(type="log")),
+            color=colour,
+            detail="run:N",
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("step:Q", title="Step", format=","),
+                alt.Tooltip("loss:Q", title="Loss", format=".4f"),
+            ],
+        )
+        .properties(height=height, title="Loss on each training batch")
+    )
+
+
+def accuracy_chart(
+    runs: Runs, x: str = "step", series: Sequence[str] | None = None, height: int = 260
+) -> alt.LayerChart:
+    """Accuracy against steps or epochs: train-batch accuracy (noisy, light) and validation
+    accuracy (measured every ``eval_every`` steps, dark with points).
+
+    ``series`` defaults to both for one run and to validation only for several runs, whose
+    batch curves would bury each other. Returns a layered chart; hovering shows the values.
+    """
+    runs_ = _as_runs(runs)
+    series = tuple(series) if series is not None else ((TRAIN, VALIDATION) if len(runs_) == 1 else (VALIDATION,))
+    template = _accuracy_template(x, _run_labels(runs_), series, height)
+    return _with_data(template, accuracy_frame(runs_, series))
+
+
+def loss_chart(runs: Runs, x: str = "step", height: int = 260) -> alt.Chart:
+    """Minibatch loss against steps or epochs, on a log scale (it spans decades)."""
+    runs_ = _as_runs(runs)
+    return _with_data(_loss_template(x, _run_labels(runs_), height), loss_frame(runs_))
+
+
+def vega_lite_parts(chart: alt.TopLevelMixin) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Split a chart made here into its Vega-Lite spec without data, and its data.
+
+    For redrawing a live chart twice a second: Streamlit's ``st.vega_lite_chart(data, spec)``
+    sends the table as Arrow and skips the schema validation that ``st.altair_chart`` runs
+    on every call (about 10 ms per chart, all of it holding the GIL the training thread needs).
+    """
+    frame = chart.data
+    bare = chart.copy(deep=False)
+    bare.data = frame.iloc[:0]  # same columns, no rows: cheap to serialise
+    spec = bare.to_dict(validate=False)
+    for key in ("data", "datasets", "config"):  # config: Altair's default theme, which Streamlit replaces
+        spec.pop(key, None)
+    return spec, frame
+
+
+def _layer_names(layer_sizes: Sequence[int], activation: str, loss: str) -> list[tuple[str, str]]:
+    """(title, detail) per layer, e.g. ('Hidden 1', '16 units · sigmoid')."""
+    output = "softmax" if loss == "cross-entropy" else "sigmoid"
+    names = [("Input", f"{layer_sizes[0]:,} pixels (28×28)")]
+    names += [(f"Hidden {i}", f"{n:,} units · {activation}") for i, n in enumerate(layer_sizes[1:-1], start=1)]
+    names.append(("Output", f"{layer_sizes[-1]:,} digits · {output}"))
+    return names
+
+
+def _neuron_positions(size: int, max_shown: int) -> tuple[list[float], bool]:
+    """Heights in [0, 1] of the units drawn for a layer of ``size``; True if some are left out
+    (then a gap in the middle holds an ellipsis)."""
+    if size <= max_shown:
+        return ([0.5] if size == 1 else np.linspace(0.0, 1.0, size).tolist()), False
+    ys = np.linspace(0.0, 1.0, max_shown + 1).tolist()
+    del ys[max_shown // 2]  # the gap for the ellipsis
+    return ys, True
+
+
+def network_chart(
+    layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse", max_shown: int = 10, height: int = 330
+) -> alt.LayerChart:
+    """The network as the classic picture: a column of units per layer (at most ``max_shown``
+    drawn, an ellipsis for the rest), every drawn connection, each layer named above and
+    its weight count below, the output units labelled with their digits (0 at the top).
+
+    Parameters
+    ----------
+    layer_sizes : [784, h1, ..., 10]
+    activation : the hidden layers' activation; ``loss`` picks the output layer's name
+    """
+    if len(layer_sizes) < 2 or any(int(n) < 1 for n in layer_sizes):
+        raise ValueError(f"layer_sizes must be at least two positive sizes, got {list(layer_sizes)}")
+    units, gaps, edges = [], [], []
+    positions = [_neuron_positions(int(n), max_shown) for n in layer_sizes]
+    for layer, (ys, truncated) in enumerate(positions):
+        units += [{"layer": layer, "y": y} for y in ys]
+        if truncated:
+            gaps.append({"layer": layer, "y": 0.5, "text": "⋮"})
+    for layer in range(len(layer_sizes) - 1):
+        edges += [
+            {"layer": layer, "y": y1, "layer2": layer + 1, "y2": y2}
+            for y1 in positions[layer][0]
+            for y2 in positions[layer + 1][0]
+        ]
+    names = _layer_names(layer_sizes, activation, loss)
+    titles = [{"layer": i, "y": 1.22, "text": title} for i, (title, _) in enumerate(names)]
+    details = [{"layer": i, "y": 1.11, "text": detail} for i, (_, detail) in enumerate(names)]
+    weights = [
+        {"layer": i + 0.5, "y": -0.14, "text": f"{a * b:,} weights + {b:,} biases"}
+        for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))
+    ]
+    x = alt.X("layer:Q", axis=None, scale=alt.Scale(domain=[-0.5, len(layer_sizes) - 0.5]))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.22, 1.3]))
+    connections = (
+        alt.Chart(pd.DataFrame(edges))
+        .mark_rule(color="#8DA2CC", opacity=0.45, strokeWidth=0.8)
+        .encode(x=x, y=y, x2="layer2:Q", y2="y2:Q")
+    )
+    circles = (
+        alt.Chart(pd.DataFrame(units))
+        .mark_circle(size=170, color="#1F4FB4", opacity=1, stroke="white", strokeWidth=1.5)
+        .encode(x=x, y=y)
+    )
+
+    def text(rows: list[dict[str, Any]], **style: Any) -> alt.Chart:
+        return (
+            alt.Chart(pd.DataFrame(rows, columns=["layer", "y", "text"]))
+            .mark_text(**style)
+            .encode(x=x, y=y, text="text:N")
+        )
+
+    last = len(layer_sizes) - 1
+    ys, truncated = positions[last]
+    digits = [] if truncated else [{"layer": last + 0.13, "y": y, "text": str(d)} for d, y in enumerate(reversed(ys))]
+    return alt.layer(
+        connections,
+        circles,
+        text(digits, fontSize=12, color="#1B2233", align="left"),
+        text(gaps, fontSize=22, color="#1F4FB4"),
+        text(titles, fontSize=14, fontWeight="bold", color="#1B2233"),
+        text(details, fontSize=12, color="#4A5670"),
+        text(weights, fontSize=11, color="#4A5670"),
+    ).properties(height=height)
+
+
+def network_diagram_dot(layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse") -> str:
+    """Graphviz DOT text drawing the layers left to right, each edge labelled with its weights.
+
+    Parameters
+    ----------
+    layer_sizes : [784, h1, ..., 10]
+    activation : the hidden layers' activation; ``loss`` names the output layer's loss
+    """
+    if len(layer_sizes) < 2 or any(int(n) < 1 for n in layer_sizes):
+        raise ValueError(f"layer_sizes must be at least two positive sizes, got {list(layer_sizes)}")
+    output = "softmax" if loss == "cross-entropy" else "sigmoid"
+    labels = [f"Input\\n{layer_sizes[0]:,} pixels (28×28)"]
+    labels += [f"Hidden {i}\\n{n:,} units · {activation}" for i, n in enumerate(layer_sizes[1:-1], start=1)]
+    labels.append(f"Output\\n{layer_sizes[-1]:,} digits · {output}")
+    lines = [
+        "digraph network {",
+        '  rankdir=LR; bgcolor="transparent"; nodesep=0.3; ranksep=0.6;',
+        '  node [shape=box, style="rounded,filled", fillcolor="#EEF2FB", color="#1F4FB4", '
+        'fontname="Helvetica", fontsize=18, margin="0.25,0.15"];',
+        '  edge [color="#5A6B8C", fontname="Helvetica", fontsize=15];',
+    ]
+    lines += [f'  l{i} [label="{label}"];' for i, label in enumerate(labels)]
+    for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        lines.append(f'  l{i} -> l{i + 1} [label="{a * b:,} weights\\n+ {b:,} biases"];')
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,445 @@
+"""Training jobs for a server with many users: background threads, a concurrency limit, a queue.
+
+A ``TrainingJob`` owns one ``Trainer`` (and so its own network: never shared between jobs)
+and runs it in a daemon thread; when the run ends the thread packages the result as a
+``TrainedModel`` (measuring the test set once). A ``JobManager`` caps how many jobs train
+at once; jobs submitted over the limit wait in a FIFO queue, start as soon as a slot
+frees up, and can report their place in the queue. Every method may be called from any
+thread; a page reads a job's progress from ``job.events()`` (the trainer's thread-safe
+history) and never touches the training thread.
+
+Limits, all configurable (see ``JobManager.from_env``):
+
+* ``max_concurrent`` jobs train at once (``MNIST_MAX_JOBS``, default 2: one per core here)
+* each run trains at most ``max_seconds`` (``MNIST_MAX_RUN_SECONDS``, default 600 s)
+* a network may have at most ``max_parameters`` weights and biases (``MNIST_MAX_PARAMS``),
+  and its checkpoint must fit the checkpoint size limit, so one visitor cannot make the
+  server allocate gigabytes or produce a model file that cannot be loaded again
+* NumPy's BLAS uses ``blas_threads`` threads (``MNIST_BLAS_THREADS``, default 1), so each
+  job keeps to one core (see ``limit_blas_threads``)
+
+Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
+stopped queued job simply leaves the queue. Idle sessions are found by ``touch``/
+``reap_idle`` heartbeats, which the caller must drive.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mnistcore.config import N_INPUTS, TrainConfig
+from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
+from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult
+
+DEFAULT_MAX_JOBS = 2
+DEFAULT_MAX_RUN_SECONDS = 600.0
+DEFAULT_MAX_PARAMETERS = 1_000_000  # the 'best' preset (784-800-10) has 636,010
+DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
+_OPENBLAS_SETTERS = (
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "openblas_set_num_threads",
+)
+
+#: Job states. 'queued' -> 'running' <-> 'paused' -> 'finishing' -> one of the final states.
+FINAL_STATES = ("finished", "stopped", "diverged", "failed")
+ACTIVE_STATES = ("queued", "running", "paused", "finishing")
+
+
+class JobRefused(ValueError):
+    """A job the server will not run (too big for its limits); the message says why."""
+
+
+def limit_blas_threads(threads: int) -> bool:
+    """Cap the threads OpenBLAS (NumPy's matrix library) uses, process-wide; True if it could.
+
+    Each training job then uses one core, so ``max_concurrent`` jobs fill that many cores.
+    Why it matters: a minibatch product is small (100 x 784 x 128), and on a busy 2-core
+    machine OpenBLAS's spinning worker threads fight the other jobs, the web server and each
+    other; here one thread trained the fast preset about 7x faster than two. Works through
+    OpenBLAS's C API on Linux; elsewhere (e.g. macOS Accelerate) it does nothing."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return False
+    for path in sorted(libraries):
+        library = ctypes.CDLL(path)
+        for name in _OPENBLAS_SETTERS:
+            setter = getattr(library, name, None)
+            if setter is not None:
+                setter(int(threads))
+                return True
+    return False
+
+
+def release_free_memory() -> bool:
+    """Hand memory that was freed back to the OS (glibc's ``malloc_trim``; elsewhere a no-op).
+
+    A run's temporaries are freed when it ends, but glibc keeps the pages in the training
+    thread's arena: measured here, the process grew ~26 MB over a few runs without this
+    and stayed flat with it. Hosting limits count resident memory, so give it back."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+def parameter_count(config: TrainConfig) -> int:
+    """Weights and biases of the network ``config`` describes."""
+    sizes = config.layer_sizes
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def estimated_checkpoint_bytes(config: TrainConfig) -> int:
+    """Uncompressed size of this config's checkpoint: the parameters plus the first-layer
+    weight snapshots the trainer keeps (``N_SNAPSHOTS + 1`` copies of a (784, H1) array)."""
+    itemsize = np.dtype(config.dtype).itemsize
+    snapshot_values = (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0]
+    return itemsize * (parameter_count(config) + snapshot_values)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A finished run as a session remembers it, for comparison charts.
+
+    ``events`` is the run's progress history; the accuracies are None when not measured
+    (e.g. a diverged run has no test accuracy)."""
+
+    label: str
+    config: TrainConfig
+    events: tuple[ProgressEvent, ...]
+    status: str
+    test_accuracy: float | None = None
+    validation_accuracy: float | None = None
+    train_seconds: float = 0.0
+
+    @classmethod
+    def from_model(cls, model: TrainedModel, label: str) -> RunRecord:
+        return cls(
+            label=label,
+            config=model.config,
+            events=tuple(model.history.snapshot()),
+            status=model.status,
+            test_accuracy=model.test_accuracy,
+            validation_accuracy=model.validation_accuracy,
+            train_seconds=model.train_seconds,
+        )
+
+    @classmethod
+    def from_job(cls, job: TrainingJob, label: str) -> RunRecord:
+        """From an ended job: its model if it has one, else (diverged, failed) its history."""
+        if job.model is not None:
+            return cls.from_model(job.model, label)
+        result = job.result
+        return cls(
+            label=label,
+            config=job.config,
+            events=tuple(job.events()),
+            status=job.status,
+            train_seconds=result.train_seconds if result is not None else 0.0,
+        )
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.events[-1].samples_per_second if self.events else 0.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is: ``step`` of ``total_steps``, its speed and the time left (None: unknown)."""
+
+    step: int
+    total_steps: int
+    samples_per_second: float
+    seconds_left: float | None
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+
+class TrainingJob:
+    """One training run in its own thread. Create it through ``JobManager.submit``.
+
+    Attributes
+    ----------
+    id : int, unique in the process
+    config : the run's settings
+    owner : who submitted it (e.g. a session id), for ``JobManager.stop_owner``
+    trainer : the ``Trainer``; its ``history`` is what a page draws
+    """
+
+    def __init__(self, job_id: int, config: TrainConfig, data: Any, owner: str, name: str, max_seconds: float | None):
+        self.id = job_id
+        self.config = config
+        self.owner = owner
+        self.name = name
+        self.trainer = trainer_for(config, data, max_seconds=max_seconds)
+        self.total_steps = self.trainer.total_steps
+        self.submitted_at = time.time()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.last_seen = time.monotonic()
+        self._data = data
+        self._manager: JobManager | None = None
+        self._final: str | None = None
+        self._error = ""
+        self._model: TrainedModel | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ state, any thread
+    @property
+    def status(self) -> str:
+        """'queued', 'running', 'paused', 'finishing', 'finished', 'stopped', 'diverged' or 'failed'."""
+        if self._final is not None:
+            return self._final
+        if self.started_at is None:
+            return "queued"
+        trainer_status = self.trainer.status
+        if trainer_status == "ready":
+            return "running"
+        return "finishing" if self.trainer.done else trainer_status
+
+    @property
+    def done(self) -> bool:
+        return self._final is not None
+
+    @property
+    def active(self) -> bool:
+        return not self.done
+
+    @property
+    def queue_position(self) -> int | None:
+        """1 for the next job to start, 2 for the one after...; None when not queued."""
+        return self._manager.position(self) if self._manager is not None else None
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    @property
+    def model(self) -> TrainedModel | None:
+        """The trained model once the run ended (None while running, and for diverged or failed runs)."""
+        return self._model
+
+    @property
+    def result(self) -> RunResult | None:
+        return self.trainer.result
+
+    @property
+    def message(self) -> str:
+        """How the run ended, in a sentence (empty while it runs)."""
+        if self._final == "failed":
+            return self._error
+        if self._final == "stopped" and self.result is None:
+            return "Cancelled before it started."
+        return self.result.message if self.result is not None else ""
+
+    def progress(self) -> Progress:
+        """Steps done, samples per second (from the latest event) and the training time left."""
+        step, events = self.trainer.step, self.trainer.history.snapshot()
+        speed = events[-1].samples_per_second if events else 0.0
+        steps_per_second = speed / self.config.batch_size
+        left = (self.total_steps - step) / steps_per_second if steps_per_second > 0 else None
+        if self.done:
+            left = 0.0
+        return Progress(step, self.total_steps, speed, left)
+
+    def events(self) -> list[ProgressEvent]:
+        """A copy of the progress events so far (safe while training goes on)."""
+        return self.trainer.history.snapshot()
+
+    # ------------------------------------------------------------------ control, any thread
+    def pause(self) -> None:
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        self.trainer.resume()
+
+    def stop(self) -> None:
+        """End the run after its current step; a queued job leaves the queue at once."""
+        if self._manager is not None and self._manager._cancel_queued(self):
+            return
+        self.trainer.stop()
+
+    def touch(self) -> None:
+        """Record that someone is still watching this job (see ``JobManager.reap_idle``)."""
+        self.last_seen = time.monotonic()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has ended; returns False on timeout."""
+        return self._done.wait(timeout)
+
+    # ------------------------------------------------------------------ the worker thread
+    def _start(self) -> None:
+        self.started_at = time.time()
+        self._thread = threading.Thread(target=self._run, name=f"mnist-job-{self.id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            result = self.trainer.run()
+            if not result.diverged:
+                self._model = finish(self.trainer, self._data, self.name)
+            self._end(result.status)
+        except Exception as exc:  # noqa: BLE001 - a job must always end and free its slot
+            self._error = f"Training failed: {type(exc).__name__}: {exc}"
+            self._end("failed")
+
+    def _end(self, status: str) -> None:
+        self.finished_at = time.time()
+        self._final = status
+        self._data = None  # the job no longer needs the dataset reference
+        self._done.set()
+        if self._manager is not None:
+            self._manager._release(self)
+        release_free_memory()
+
+
+class JobManager:
+    """Starts at most ``max_concurrent`` jobs at once; later ones wait in a FIFO queue."""
+
+    def __init__(
+        self,
+        max_concurrent: int = DEFAULT_MAX_JOBS,
+        max_seconds: float | None = DEFAULT_MAX_RUN_SECONDS,
+        max_parameters: int | None = DEFAULT_MAX_PARAMETERS,
+        blas_threads: int | None = DEFAULT_BLAS_THREADS,
+    ):
+        if max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}")
+        if blas_threads is not None:
+            limit_blas_threads(blas_threads)
+        self.max_concurrent = max_concurrent
+        self.max_seconds = max_seconds
+        self.max_parameters = max_parameters
+        self._lock = threading.Lock()
+        self._queue: deque[TrainingJob] = deque()
+        self._running: list[TrainingJob] = []
+        self._ids = itertools.count(1)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> JobManager:
+        """Limits from ``MNIST_MAX_JOBS``, ``MNIST_MAX_RUN_SECONDS``, ``MNIST_MAX_PARAMS`` and
+        ``MNIST_BLAS_THREADS`` (threads per matrix product; default 1)."""
+        env = os.environ if env is None else env
+        return cls(
+            max_concurrent=_env_number(env, "MNIST_MAX_JOBS", DEFAULT_MAX_JOBS, int, low=1),
+            max_seconds=_env_number(env, "MNIST_MAX_RUN_SECONDS", DEFAULT_MAX_RUN_SECONDS, float, low=1),
+            max_parameters=_env_number(env, "MNIST_MAX_PARAMS", DEFAULT_MAX_PARAMETERS, int, low=1),
+            blas_threads=_env_number(env, "MNIST_BLAS_THREADS", DEFAULT_BLAS_THREADS, int, low=1),
+        )
+
+    def check(self, config: TrainConfig) -> None:
+        """Raise ``JobRefused`` if ``config`` is too big for this server's limits."""
+        count = parameter_count(config)
+        if self.max_parameters is not None and count > self.max_parameters:
+            raise JobRefused(
+                f"this network has {count:,} weights and biases; this server trains at most "
+                f"{self.max_parameters:,}. Use fewer or smaller hidden layers."
+            )
+        size = estimated_checkpoint_bytes(config)
+        if size > MAX_CHECKPOINT_BYTES:
+            raise JobRefused(
+                f"this network's model file would be about {size / 1e6:.0f} MB, over the "
+                f"{MAX_CHECKPOINT_BYTES / 1e6:.0f} MB limit. Use a smaller first hidden layer or float32."
+            )
+
+    def submit(self, config: TrainConfig, data: Any, *, owner: str = "", name: str = "") -> TrainingJob:
+        """Create a job training ``config`` on ``data`` (an ``Mnist``); it starts now if a slot
+        is free, else it is queued. Raises ``JobRefused`` if the config is over the limits."""
+        self.check(config)
+        job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds)
+        job._manager = self
+        with self._lock:
+            self._queue.append(job)
+            self._start_waiting()
+        return job
+
+    def position(self, job: TrainingJob) -> int | None:
+        with self._lock:
+            for place, queued in enumerate(self._queue, start=1):
+                if queued is job:
+                    return place
+        return None
+
+    def running(self) -> list[TrainingJob]:
+        with self._lock:
+            return list(self._running)
+
+    def queued(self) -> list[TrainingJob]:
+        with self._lock:
+            return list(self._queue)
+
+    def stop_owner(self, owner: str) -> int:
+        """Stop every active job of ``owner`` (e.g. a session that went away); returns how many."""
+        jobs = [job for job in self.queued() + self.running() if job.owner == owner]
+        for job in jobs:
+            job.stop()
+        return len(jobs)
+
+    def reap_idle(self, max_idle_seconds: float) -> list[TrainingJob]:
+        """Stop the active jobs nobody has ``touch``-ed for ``max_idle_seconds``; returns them."""
+        now = time.monotonic()
+        idle = [job for job in self.queued() + self.running() if now - job.last_seen > max_idle_seconds]
+        for job in idle:
+            job.stop()
+        return idle
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Stop all jobs and wait for their threads; True if all ended within ``timeout``."""
+        jobs = self.queued() + self.running()
+        for job in jobs:
+            job.stop()
+        deadline = time.monotonic() + timeout
+        return all(job.wait(max(0.0, deadline - time.monotonic())) for job in jobs)
+
+    # ------------------------------------------------------------------ internals
+    def _start_waiting(self) -> None:
+        """Start queued jobs while slots are free. Call with the lock held."""
+        while self._queue and len(self._running) < self.max_concurrent:
+            job = self._queue.popleft()
+            self._running.append(job)
+            job._start()
+
+    def _cancel_queued(self, job: TrainingJob) -> bool:
+        with self._lock:
+            if job not in self._queue:
+                return False
+            self._queue.remove(job)
+        job.trainer.status = "stopped"
+        job._end("stopped")
+        return True
+
+    def _release(self, job: TrainingJob) -> None:
+        with self._lock:
+            if job in self._running:
+                self._running.remove(job)
+            self._start_waiting()
+
+
+def _env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low: float) -> Any:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"environment variable {name} must be {what}, got {text!r}") from None
+    if value < low:
+        raise ValueError(f"environment variable {name} must be at least {low:g}, got {text!r}")
+    return value

@@ -1,0 +1,170 @@
+"""Mistakes: where the current model goes wrong on the 10,000 test digits.
+
+Test accuracy, the confusion matrix (click a cell to filter), accuracy per digit, and a
+paginated gallery of the misclassified digits, most confident mistakes first.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnistcore import insight
+from mnistcore import insight_charts as charts
+from mnistcore.evaluation import digit_picture, mistake_caption, model_summary
+from pages.common import current_model, evaluation, model_source, model_title, require_dataset
+
+PER_PAGE = 24
+GALLERY_COLUMNS = 8
+DIGITS = ["Any", *range(10)]
+ORDER_LABELS = {
+    "most_confident": "Most confident mistakes first",
+    "least_confident": "Least confident mistakes first",
+    "index": "Test-set order",
+}
+# Widget keys; each value is also remembered under "keep:<key>" so it survives page switches.
+TRUE_KEY, PREDICTED_KEY, ORDER_KEY, PAGE_KEY = "mistakes_true", "mistakes_predicted", "mistakes_order", "mistakes_page"
+
+
+def remember(key: str, default) -> None:
+    """Restore a widget's last value (Streamlit drops it while another page is shown)."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"keep:{key}", default)
+
+
+def keep(*keys: str) -> None:
+    for key in keys:
+        st.session_state[f"keep:{key}"] = st.session_state[key]
+
+
+def reset_page() -> None:
+    st.session_state[PAGE_KEY] = 1
+
+
+def filter_from_click(chart_key: str) -> None:
+    """Chart callback: a clicked cell sets the two digit filters (a diagonal cell: its row)."""
+    points = st.session_state[chart_key].selection.get(charts.CELL_SELECTION, [])
+    if not points:
+        return
+    true_digit, predicted_digit = int(points[0]["true"]), int(points[0]["predicted"])
+    st.session_state[TRUE_KEY] = true_digit
+    st.session_state[PREDICTED_KEY] = "Any" if predicted_digit == true_digit else predicted_digit
+    reset_page()
+
+
+def as_digit(choice) -> int | None:
+    return None if choice == "Any" else int(choice)
+
+
+def overview(ev) -> None:
+    accuracy, mistakes, weakest = st.columns(3)
+    accuracy.metric("Test accuracy", f"{ev.accuracy:.2%}", help="Share of the 10,000 test digits predicted right.")
+    mistakes.metric("Mistakes", f"{ev.n_mistakes:,} of {ev.n_samples:,}")
+    worst = int(ev.class_accuracy.argmin())
+    weakest.metric("Weakest digit", f"{worst} ({ev.class_accuracy[worst]:.1%} right)")
+
+
+def charts_row(ev, true_digit: int | None, predicted_digit: int | None) -> None:
+    left, right = st.columns(2)
+    # A new key per filter gives a fresh chart, so clicking the same cell again works
+    # after the filter was changed with the select boxes.
+    chart_key = f"mistakes_cm_{true_digit}_{predicted_digit}"
+    with left:
+        st.altair_chart(
+            charts.confusion_heatmap(ev.confusion, true_digit, predicted_digit),
+            key=chart_key,
+            on_select=lambda: filter_from_click(chart_key),
+            selection_mode=charts.CELL_SELECTION,
+            width="content",
+        )
+    with right:
+        st.altair_chart(charts.class_accuracy_bars(ev.class_accuracy, ev.accuracy))
+
+
+def filter_controls() -> tuple[int | None, int | None, str]:
+    true_col, predicted_col, order_col = st.columns(3)
+    true_choice = true_col.selectbox("True digit", DIGITS, key=TRUE_KEY, on_change=reset_page)
+    predicted_choice = predicted_col.selectbox("Predicted as", DIGITS, key=PREDICTED_KEY, on_change=reset_page)
+    order = order_col.selectbox(
+        "Order", list(ORDER_LABELS), format_func=ORDER_LABELS.get, key=ORDER_KEY, on_change=reset_page
+    )
+    return as_digit(true_choice), as_digit(predicted_choice), order
+
+
+def describe_filter(true_digit: int | None, predicted_digit: int | None) -> str:
+    parts = []
+    if true_digit is not None:
+        parts.append(f"true digit {true_digit}")
+    if predicted_digit is not None:
+        parts.append(f"predicted as {predicted_digit}")
+    return ", ".join(parts) or "all digits"
+
+
+def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | None) -> list:
+    """Show one page of mistakes; return their ``Mistake`` records."""
+    n_pages = insight.paginate(len(indices), 1, PER_PAGE)[1]
+    st.session_state[PAGE_KEY] = min(max(1, int(st.session_state[PAGE_KEY])), n_pages)
+    page_col, info_col = st.columns([1, 3])
+    page = page_col.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key=PAGE_KEY)
+    page_slice, _ = insight.paginate(len(indices), int(page), PER_PAGE)
+    shown = ev.describe(indices[page_slice])
+    info_col.markdown(
+        f"**{len(indices):,}** mistakes for {describe_filter(true_digit, predicted_digit)}; "
+        f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each digit: true → predicted · the network's "
+        "confidence in its answer; then its confidence in the true digit · the test-set index."
+    )
+    columns = st.columns(GALLERY_COLUMNS)
+    for position, mistake in enumerate(shown):
+        with columns[position % GALLERY_COLUMNS]:
+            st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake))
+    return shown
+
+
+def closer_look(ev, data, shown: list) -> None:
+    """One digit from the page, large, with the network's full output."""
+    by_index = {m.index: m for m in shown}
+    if st.session_state.get("mistakes_inspect") not in by_index:
+        st.session_state["mistakes_inspect"] = shown[0].index
+    chosen = st.selectbox(
+        "Look closer at one of these digits",
+        list(by_index),
+        format_func=lambda i: f"#{i}: a {by_index[i].true} the network read as {by_index[i].predicted}",
+        key="mistakes_inspect",
+    )
+    mistake = by_index[chosen]
+    picture, bars = st.columns([1, 2])
+    picture.image(
+        digit_picture(data.test_x[chosen], scale=8),
+        caption=f"Test digit #{chosen}: true {mistake.true}, predicted {mistake.predicted}",
+    )
+    with bars:
+        st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true))
+
+
+def main() -> None:
+    st.title("Mistakes")
+    data = require_dataset()
+    model = current_model()
+    ev = evaluation(model)
+    st.markdown(model_summary(model, ev.accuracy, model_title(model), model_source(model)))
+    if model.status == "diverged":
+        st.warning("This model's training diverged: its weights hold NaN or infinite values, so what follows is noise.")
+    overview(ev)
+
+    for key, default in ((TRUE_KEY, "Any"), (PREDICTED_KEY, "Any"), (ORDER_KEY, "most_confident"), (PAGE_KEY, 1)):
+        remember(key, default)
+    charts_row(ev, as_digit(st.session_state[TRUE_KEY]), as_digit(st.session_state[PREDICTED_KEY]))
+
+    st.subheader("Misclassified test digits")
+    true_digit, predicted_digit, order = filter_controls()
+    indices = ev.mistakes(true_digit, predicted_digit, order)
+    if len(indices) == 0:
+        st.info(f"No mistakes for {describe_filter(true_digit, predicted_digit)}: the model got all of them right.")
+        keep(TRUE_KEY, PREDICTED_KEY, ORDER_KEY)
+        return
+    shown = gallery(ev, data, indices, true_digit, predicted_digit)
+    keep(TRUE_KEY, PREDICTED_KEY, ORDER_KEY, PAGE_KEY)
+    st.subheader("A closer look")
+    closer_look(ev, data, shown)
+
+
+main()

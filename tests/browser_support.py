@@ -1,0 +1,122 @@
+"""Helpers for real-browser tests: serve the app with ``streamlit run`` and drive Debian's Chromium.
+
+A plain module (not a conftest) so any browser test can import it::
+
+    from tests.browser_support import launch_browser, streamlit_server, wait_for_app
+
+    with streamlit_server() as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page()
+        page.goto(base_url + "/train")
+        wait_for_app(page)
+
+Never runs ``playwright install``: the browser is the system's ``/usr/bin/chromium``
+(``apt-get install -y chromium``), overridable with ``$CHROMIUM``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """The system Chromium, or None when it is not installed."""
+    candidate = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    return candidate if Path(candidate).exists() else shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode} before it became healthy")
+        try:
+            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer {base_url}/_stcore/health within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def streamlit_server(
+    entry: str = "app.py", env: Mapping[str, str] | None = None, timeout: float = 60.0, log_path: Path | None = None
+) -> Iterator[str]:
+    """Serve ``entry`` on a free port for the duration of the block; yields the base URL.
+
+    ``env`` adds to the current environment (e.g. ``MNIST_MAX_JOBS``). The server's output
+    goes to ``log_path`` (default: a temporary file whose tail is printed if startup fails)."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    full_env = {**os.environ, **(env or {})}
+    log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{port}.log"
+    command = [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
+    command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]  # the code under test must not change mid-test
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            try:
+                _wait_healthy(base_url, process, timeout)
+            except (RuntimeError, TimeoutError) as exc:
+                raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text()[-3000:]}") from None
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+def launch_browser(playwright, **kwargs):
+    """Headless system Chromium with flags that keep it quiet and offline."""
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError("Chromium not found: apt-get install -y chromium (or set $CHROMIUM)")
+    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, **kwargs)
+
+
+def wait_for_app(page, timeout: float = 30.0) -> None:
+    """Wait until the Streamlit app has rendered and its script has stopped running."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    page.wait_for_timeout(500)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.query_selector('[data-testid="stStatusWidget"]') is None:
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(300)
+
+
+def exceptions_on(page) -> list[str]:
+    """Texts of any Streamlit exception boxes on the page."""
+    return page.eval_on_selector_all('[data-testid="stException"]', "els => els.map(e => e.innerText.slice(0, 500))")

@@ -1,0 +1,262 @@
+"""The Train page through Streamlit's AppTest: controls and presets, share links (good and
+bad), a short real training run on MNIST, a diverging run, the queue when the server is
+full, and model upload. Plus the page's pure helpers (widgets <-> config)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
+from mnistcore.model import CheckpointError, TrainedModel
+from pages import common
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = PRESETS["seed"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_job_manager():
+    """Each test gets its own job manager (the app caches one per process) and leaves no runs."""
+    common.job_manager.clear()
+    yield
+    manager = common.job_manager()
+    assert manager.shutdown(timeout=10), "a training thread outlived its test"
+    common.job_manager.clear()
+
+
+def open_train(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/train.py")
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} among {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def settings(at: AppTest) -> TrainConfig:
+    return at.session_state["settings"]
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def run_until_done(at: AppTest, timeout: float = 180.0) -> AppTest:
+    """Rerun the page, as the live fragment would, until the job has ended and been taken in."""
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        job = at.session_state["job"]
+        if job.done and "collected_job" in at.session_state and at.session_state["collected_job"] == job.id:
+            return at.run()
+        assert time.monotonic() < deadline, f"the run did not end in {timeout} s (status {job.status})"
+
+
+# ------------------------------------------------------------------ rendering and controls
+
+
+def test_the_page_renders_the_seed_settings_and_writes_them_into_the_link(mnist):
+    at = open_train()
+    assert at.title[0].value == "Train"
+    assert settings(at) == SEED and at.selectbox(key="preset_choice").value == "seed"
+    assert at.text_input(key="setting_hidden").value == "16"
+    assert at.select_slider(key="setting_lr").value == 0.1
+    assert at.number_input(key=common.LENGTH_KEY).value == 20000 and at.selectbox(key=common.UNIT_KEY).value == "steps"
+    assert dict(at.query_params) == {"preset": "seed"}
+    assert any(code.value.endswith("/train?preset=seed") for code in at.code)
+    # Every setting of the engine has a control with its teaching help text.
+    helps = {w.key: w.help for w in [*at.text_input, *at.selectbox, *at.select_slider, *at.number_input, *at.toggle]}
+    assert helps[common.widget_key("lr")].startswith("Learning rate: the size of each step")
+    assert sum(1 for key in helps if key.startswith("setting_")) == len(FIELDS)  # steps+epochs: number and unit
+
+
+def test_choosing_a_preset_fills_every_control_and_the_link(mnist):
+    at = open_train()
+    fast = PRESETS["fast"]
+    at.selectbox(key="preset_choice").set_value("fast").run()
+    assert settings(at) == fast
+    assert at.text_input(key="setting_hidden").value == " ".join(map(str, fast.hidden))
+    assert at.selectbox(key="setting_activation").value == fast.activation
+    assert at.selectbox(key="setting_optimizer").value == fast.optimizer
+    assert at.select_slider(key="setting_lr").value == fast.lr
+    assert at.number_input(key=common.LENGTH_KEY).value == fast.epochs
+    assert at.selectbox(key=common.UNIT_KEY).value == "epochs"
+    assert dict(at.query_params) == {"preset": "fast"}
+    assert PRESET_NOTES["fast"] in texts(at.caption)
+
+
+def test_changing_controls_changes_the_config_and_the_link(mnist):
+    at = open_train()
+    at.select_slider(key="setting_lr").set_value(0.5)
+    at.select_slider(key="setting_batch_size").set_value(32)
+    at.text_input(key="setting_hidden").set_value("64 32")
+    button(at, "Only update the share link").click().run()
+    assert settings(at) == SEED.replace(lr=0.5, batch_size=32, hidden=(64, 32))
+    assert dict(at.query_params) == {"preset": "seed", "lr": "0.5", "batch_size": "32", "hidden": "64,32"}
+    assert at.selectbox(key="preset_choice").value == "custom"
+    assert "job" not in at.session_state  # applying settings does not train
+
+
+def test_an_invalid_form_value_is_refused_with_a_message_naming_it(mnist):
+    at = open_train()
+    at.text_input(key="setting_hidden").set_value("12 many")
+    button(at, "Only update the share link").click().run()
+    assert any("Settings not applied: hidden must be" in e for e in texts(at.error))
+    assert settings(at) == SEED
+
+
+# ------------------------------------------------------------------ share links
+
+
+def test_query_parameters_restore_the_settings(mnist):
+    at = open_train({"preset": "fast", "steps": "300", "hidden": "64,32", "seed": "7"})
+    expected = PRESETS["fast"].replace(steps=300, hidden=(64, 32), seed=7)
+    assert settings(at) == expected and not at.warning
+    assert at.select_slider(key="setting_lr").value == expected.lr
+    assert at.text_input(key="setting_hidden").value == "64 32"
+    assert at.number_input(key=common.LENGTH_KEY).value == 300 and at.selectbox(key=common.UNIT_KEY).value == "steps"
+    assert at.number_input(key="setting_seed").value == 7
+    assert at.selectbox(key="preset_choice").value == "custom"
+
+
+def test_bad_query_values_warn_and_fall_back(mnist):
+    at = open_train({"preset": "seed", "lr": "abc", "batch_size": "999999", "colour": "red"})
+    warnings = " | ".join(texts(at.warning))
+    assert "Setting lr: 'abc' is not valid" in warnings and "using the default 0.1" in warnings
+    assert "Setting batch_size: '999999' is not in [1, 55000]; clamped to 55000" in warnings
+    assert "Ignored unknown setting 'colour'" in warnings
+    assert settings(at) == SEED.replace(batch_size=55_000)
+    assert not at.exception
+
+
+# ------------------------------------------------------------------ training
+
+
+def test_a_short_real_run_trains_live_and_leaves_a_run_history(mnist):
+    at = open_train({"preset": "fast", "steps": "300", "eval_every": "50"})
+    button(at, "Train").click().run()
+    job = at.session_state["job"]
+    assert job.config == PRESETS["fast"].replace(steps=300, eval_every=50)
+    # Going to another page and back re-attaches to the same run.
+    at.switch_page("pages/home.py").run()
+    assert not at.exception
+    at.switch_page("pages/train.py").run()
+    assert at.session_state["job"] is job
+    assert button(at, "Train").disabled or job.done  # one run at a time per session
+
+    run_until_done(at)
+    assert job.status == "finished"
+    (run,) = at.session_state["runs"]
+    validation = [e.validation_accuracy for e in run.events if e.validation_accuracy == e.validation_accuracy]
+    assert len(validation) == 6 and validation[-1] > validation[0] and validation[-1] > 0.9
+    assert at.session_state["model"] is job.model  # the new model is the session's current model
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Test accuracy"].rstrip("%")) > 90
+    assert any(s.startswith("Finished 300 steps") for s in texts(at.success))
+    assert not button(at, "Train").disabled
+    assert at.get("vega_lite_chart"), "the run's accuracy and loss charts are drawn"
+
+
+def test_a_diverging_run_explains_itself_and_the_page_stays_usable(mnist):
+    at = open_train({"preset": "seed", "lr": "10", "weight_decay": "1", "steps": "2000"})
+    button(at, "Train").click().run()
+    run_until_done(at)
+    assert at.session_state["job"].status == "diverged"
+    (error,) = texts(at.error)
+    assert "diverged" in error and "Try a smaller learning rate (now 10)" in error
+    assert "model" not in at.session_state  # the current model stays the shipped default
+    button(at, "Use learning rate 1 instead").click().run()
+    assert settings(at).lr == 1.0 and at.select_slider(key="setting_lr").value == 1.0
+    assert not button(at, "Train").disabled
+
+
+def test_a_full_server_queues_the_run_and_shows_its_place(mnist, monkeypatch):
+    monkeypatch.setenv("MNIST_MAX_JOBS", "1")
+    common.job_manager.clear()
+    blocker = common.job_manager().submit(SEED.replace(steps=10_000_000), mnist, owner="another session")
+    at = open_train({"preset": "fast", "steps": "200"})
+    button(at, "Train").click().run()
+    job = at.session_state["job"]
+    assert job.status == "queued"
+    assert any("Queued: place 1" in info and "it trains 1 run at a time" in info for info in texts(at.info))
+    blocker.stop()
+    run_until_done(at)
+    assert job.status == "finished" and len(at.session_state["runs"]) == 1
+
+
+# ------------------------------------------------------------------ save and load
+
+
+def test_an_upload_that_is_not_a_checkpoint_is_refused_and_a_real_one_is_loaded(mnist):
+    at = open_train()
+    at.file_uploader(key="upload").set_value(("weights.npz", b"PK\x03\x04 not really a zip", "application/zip")).run()
+    (error,) = texts(at.error)
+    assert error.startswith("Refused weights.npz: not a readable .npz checkpoint") and "unchanged" in error
+    assert "model" not in at.session_state
+
+    good = common.DEFAULT_MODEL_PATH.read_bytes()
+    at.file_uploader(key="upload").set_value(("mine.npz", good, "application/octet-stream")).run()
+    assert not at.error
+    assert any(s.startswith("Loaded mine.npz (test accuracy") for s in texts(at.success))
+    loaded = at.session_state["model"]
+    assert loaded.fingerprint == TrainedModel.load(good).fingerprint
+    assert at.session_state["model_source"] == "uploaded from mine.npz"
+
+
+def test_uploads_are_size_checked_before_they_are_parsed(monkeypatch):
+    good = common.DEFAULT_MODEL_PATH.read_bytes()
+    monkeypatch.setattr(common, "MAX_UPLOAD_BYTES", 1000)
+    with pytest.raises(CheckpointError, match=r"file too large: 3\.\d MB, the limit is 0 MB"):
+        common.read_uploaded_model(good)
+    with pytest.raises(CheckpointError, match="the file is empty"):
+        common.read_uploaded_model(b"")
+
+
+# ------------------------------------------------------------------ pure helpers
+
+
+@pytest.mark.parametrize(
+    "config",
+    [*PRESETS.values(), PRESETS["fast"].replace(steps=300, hidden=(64, 32), lr=0.003, augment=True, seed=9)],
+)
+def test_widget_values_and_config_round_trip(config):
+    values = common.widget_values(config)
+    assert common.config_from_widgets(values) == config
+    for name in common.SLIDER_STOPS:
+        assert values[common.widget_key(name)] in common.slider_options(name, getattr(config, name))
+
+
+def test_run_length_widgets_refuse_fractional_steps():
+    values = common.widget_values(SEED)
+    values[common.LENGTH_KEY] = 12.5
+    with pytest.raises(ValueError, match="steps must be a whole number, got 12.5"):
+        common.config_from_widgets(values)
+    values[common.UNIT_KEY] = "epochs"
+    assert common.config_from_widgets(values).epochs == 12.5
+
+
+def test_model_descriptions():
+    from datetime import datetime, timezone
+
+    model = common.default_model()
+    model_copy = TrainedModel(
+        model.network, PRESETS["fast"], test_accuracy=0.9761, trained_at="2026-01-02T03:04:05+00:00"
+    )
+    assert common.model_file_name(model_copy) == "mnist-fast-97.6.npz"
+    now = datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone.utc)
+    assert common.trained_when(model_copy, now) == "2026-01-02 03:04 UTC (2 h ago)"
+    assert common.trained_when(TrainedModel(model.network, SEED, trained_at="garbage")) == "unknown"
+    assert common.slider_options("lr", 0.07)[:9] == [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.05, 0.07, 0.1]

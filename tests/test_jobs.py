@@ -1,0 +1,245 @@
+"""The training job manager: background runs, the concurrency limit and FIFO queue, pause,
+stop and cancel, limits on run time and network size, and how ended runs are packaged.
+
+Runs on small synthetic digits (a few hundred rows) so every test takes well under a second
+of training; long runs are stopped explicitly rather than waited for."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mnistcore.config import PRESETS, TrainConfig
+from mnistcore.jobs import (
+    JobManager,
+    JobRefused,
+    RunRecord,
+    estimated_checkpoint_bytes,
+    limit_blas_threads,
+    parameter_count,
+)
+from mnistcore.model import MAX_CHECKPOINT_BYTES
+from mnistcore.network import MLP
+
+SMALL = TrainConfig(
+    hidden=(8,),
+    activation="relu",
+    loss="cross-entropy",
+    init="he",
+    optimizer="momentum",
+    lr=0.05,
+    steps=60,
+    eval_every=20,
+    batch_size=20,
+)
+LONG = SMALL.replace(steps=10_000_000)  # never finishes on its own: tests stop it
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Separable synthetic 'digits': class k lights up its own block of pixels, plus noise."""
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        labels = rng.integers(0, 10, n)
+        x = rng.random((n, 784), dtype=np.float32) * 0.2
+        for k in range(10):
+            x[labels == k, k * 78 : (k + 1) * 78] += 0.8
+        return x, labels
+
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = split(400), split(100), split(100)
+    return SimpleNamespace(train_x=train_x, train_y=train_y, val_x=val_x, val_y=val_y, test_x=test_x, test_y=test_y)
+
+
+@pytest.fixture
+def manager():
+    jobs = JobManager(max_concurrent=1, max_seconds=60)
+    yield jobs
+    assert jobs.shutdown(timeout=10), "a job thread did not end after stop"
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def test_a_job_trains_in_the_background_and_packages_its_model(manager, data):
+    job = manager.submit(SMALL, data, owner="session-a", name="small")
+    assert job.wait(30)
+    assert job.status == "finished" and job.done and not job.active
+    model = job.model
+    assert model is not None and model.name == "small" and model.config == SMALL
+    assert 0.9 <= model.test_accuracy <= 1.0  # the synthetic classes are easy
+    events = job.events()
+    assert events[-1].step == 60 and len(events) == len(model.history)
+    progress = job.progress()
+    assert (progress.step, progress.total_steps, progress.fraction, progress.seconds_left) == (60, 60, 1.0, 0.0)
+    assert "Finished 60 steps" in job.message
+    assert manager.running() == [] and manager.queued() == []
+
+
+def test_each_job_owns_its_network(manager, data):
+    first = manager.submit(SMALL, data)
+    assert first.wait(30)
+    second = manager.submit(SMALL.replace(seed=1), data)
+    assert second.wait(30)
+    assert first.model.network is not second.model.network
+    assert not np.array_equal(first.model.network.weights[0], second.model.network.weights[0])
+
+
+def test_jobs_over_the_limit_queue_in_order_and_report_their_place(manager, data):
+    running = manager.submit(LONG, data, owner="a")
+    second = manager.submit(LONG, data, owner="b")
+    third = manager.submit(SMALL, data, owner="c")
+    wait_until(lambda: running.step > 0)
+    assert running.status == "running" and running.queue_position is None
+    assert (second.status, second.queue_position) == ("queued", 1)
+    assert (third.status, third.queue_position) == ("queued", 2)
+    assert second.step == 0 and second.events() == []
+
+    running.stop()  # frees the slot: the first in the queue starts, the next moves up
+    assert running.wait(10) and running.status == "stopped"
+    wait_until(lambda: second.status == "running")
+    assert (second.queue_position, third.queue_position) == (None, 1)
+    assert manager.running() == [second] and manager.queued() == [third]
+
+
+def test_stopping_a_queued_job_cancels_it_without_training(manager, data):
+    running = manager.submit(LONG, data)
+    queued = manager.submit(LONG, data)
+    queued.stop()
+    assert queued.done and queued.status == "stopped" and queued.model is None
+    assert queued.message == "Cancelled before it started." and queued.step == 0
+    assert manager.queued() == [] and running.status == "running"
+
+
+def test_pause_holds_the_step_and_resume_continues(manager, data):
+    job = manager.submit(LONG, data)
+    wait_until(lambda: job.step > 0 and job.status == "running")
+    job.pause()
+    wait_until(lambda: job.status == "paused")
+    time.sleep(0.05)  # let the step in flight finish
+    held = job.step
+    time.sleep(0.2)
+    assert job.step == held
+    job.resume()
+    wait_until(lambda: job.step > held)
+    job.stop()
+    assert job.wait(10) and job.status == "stopped"
+    assert job.model is not None and job.model.status == "stopped"  # a stopped run keeps its network
+
+
+def test_the_run_time_cap_stops_a_run(data):
+    manager = JobManager(max_concurrent=1, max_seconds=0.3)
+    job = manager.submit(LONG, data)
+    assert job.wait(30)
+    assert job.status == "stopped" and "time limit of 0.3 s" in job.message
+    assert job.model is not None
+
+
+def test_a_diverging_run_ends_with_advice_and_no_model(manager, data):
+    # lr * weight_decay > 2: every step multiplies the weights by (1 - 10) = -9.
+    config = SMALL.replace(optimizer="sgd", lr=10.0, weight_decay=1.0, steps=2000)
+    job = manager.submit(config, data)
+    assert job.wait(30)
+    assert job.status == "diverged" and job.model is None
+    assert "Try a smaller learning rate (now 10)" in job.message
+    record = RunRecord.from_job(job, "#1 diverged")
+    assert record.status == "diverged" and record.test_accuracy is None and len(record.events) > 0
+
+
+def test_a_failing_run_frees_its_slot_and_says_why(manager, data):
+    failing = manager.submit(LONG, data)
+    waiting = manager.submit(SMALL, data)
+    # Make the running job crash mid-run, as an unexpected bug in training would.
+    failing.trainer.network.weights[0] = np.zeros((3, 3), np.float32)
+    assert failing.wait(10)
+    assert failing.status == "failed" and failing.model is None
+    assert failing.message.startswith("Training failed: ValueError")
+    assert waiting.wait(30) and waiting.status == "finished"
+
+
+def test_stop_owner_and_reap_idle_stop_only_the_jobs_concerned(data):
+    manager = JobManager(max_concurrent=2, max_seconds=60)
+    mine, other, queued_mine = (manager.submit(LONG, data, owner=o) for o in ("me", "you", "me"))
+    assert manager.stop_owner("me") == 2
+    assert mine.wait(10) and queued_mine.done and not other.done
+    other.last_seen -= 100  # nobody watched it for 100 s
+    fresh = manager.submit(LONG, data, owner="new")
+    fresh.touch()
+    assert manager.reap_idle(max_idle_seconds=30) == [other]
+    assert other.wait(10) and not fresh.done
+    assert manager.shutdown(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "config, words",
+    [
+        (SMALL.replace(hidden=(2000, 2000)), "weights and biases; this server trains at most"),
+        (SMALL.replace(hidden=(1200,), dtype="float64"), "model file would be about"),
+    ],
+)
+def test_networks_over_the_limits_are_refused_before_training(config, words):
+    manager = JobManager(max_parameters=5_000_000)
+    with pytest.raises(JobRefused, match=words):
+        manager.check(config)
+    manager.check(PRESETS["best"])  # 784-800-10 fits
+
+
+def test_parameter_count_and_checkpoint_estimate_match_the_real_thing():
+    from mnistcore.model import TrainedModel
+
+    config = SMALL.replace(hidden=(32, 16))
+    network = MLP.create(config.layer_sizes, "relu", "cross-entropy", "he", np.random.default_rng(0), np.float32)
+    assert parameter_count(config) == sum(p.size for p in network.parameters())
+    snapshots = np.zeros((9, 784, 32), np.float32)  # what a full run keeps
+    model = TrainedModel(network, config, snapshot_steps=np.arange(9), snapshot_weights=snapshots)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        stored = sum(info.file_size for info in archive.infolist() if "history" not in info.filename)
+    assert abs(stored - estimated_checkpoint_bytes(config)) < 5_000  # headers and metadata aside
+    assert estimated_checkpoint_bytes(PRESETS["best"]) < MAX_CHECKPOINT_BYTES
+
+
+def test_limits_come_from_the_environment_and_bad_values_are_named():
+    manager = JobManager.from_env({"MNIST_MAX_JOBS": "3", "MNIST_MAX_RUN_SECONDS": "90", "MNIST_MAX_PARAMS": "1000"})
+    assert (manager.max_concurrent, manager.max_seconds, manager.max_parameters) == (3, 90.0, 1000)
+    defaults = JobManager.from_env({})
+    assert (defaults.max_concurrent, defaults.max_seconds) == (2, 600.0)
+    with pytest.raises(ValueError, match="MNIST_MAX_JOBS must be a whole number, got 'two'"):
+        JobManager.from_env({"MNIST_MAX_JOBS": "two"})
+    with pytest.raises(ValueError, match="MNIST_MAX_JOBS must be at least 1"):
+        JobManager.from_env({"MNIST_MAX_JOBS": "0"})
+
+
+def test_the_manager_limits_numpys_blas_threads_to_one_per_job():
+    import ctypes
+
+    with open("/proc/self/maps") as maps:
+        libraries = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
+    if not libraries:
+        pytest.skip("NumPy here does not use OpenBLAS")
+    library = ctypes.CDLL(libraries[0])
+    getter = next(
+        getattr(library, name)
+        for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+        if hasattr(library, name)
+    )
+    original, several = getter(), min(2, os.cpu_count() or 1)
+    try:
+        assert limit_blas_threads(several) and getter() == several
+        JobManager(blas_threads=1)
+        assert getter() == 1
+    finally:
+        limit_blas_threads(original)
