@@ -217,9 +217,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
             for key, value in cfg.to_dict().items()
             if value is not None and not isinstance(value, bool)
         ]
-        flags += [
-            flag_name(key) if value else "--no-" + key for key, value in cfg.to_dict().items() if isinstance(value, bool)
-        ]
+        switches = {key: value for key, value in cfg.to_dict().items() if isinstance(value, bool)}
+        flags += [flag_name(key) if value else "--no-" + key for key, value in switches.items()]
         print("    " + " ".join(flags))
     return EXIT_OK
 
@@ -241,25 +240,31 @@ def _progress_feed(bar: tqdm) -> Callable[[ProgressEvent], None]:
 
 def _run_interruptibly(trainer: Trainer) -> bool:
     """Train in a worker thread, so that Ctrl-C (delivered to the main thread) can stop it
-    between two steps; an exception in the worker is re-raised here. Returns True if interrupted."""
+    between two steps; an exception in the worker is re-raised here. Returns True if interrupted.
+
+    Waits on an Event rather than ``Thread.join``: a join interrupted by KeyboardInterrupt
+    can leave the thread looking finished to a second join (CPython 3.11), which then
+    returned before the run had ended."""
     failures: list[BaseException] = []
+    finished = threading.Event()
 
     def work() -> None:
         try:
             trainer.run()
         except BaseException as exc:  # handed over to the main thread
             failures.append(exc)
+        finally:
+            finished.set()
 
-    thread = threading.Thread(target=work, name="mnistcore-cli-trainer", daemon=True)
-    thread.start()
+    threading.Thread(target=work, name="mnistcore-cli-trainer", daemon=True).start()
     interrupted = False
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not finished.wait(0.1):
+            pass
     except KeyboardInterrupt:
         print("\ninterrupted: stopping after the current step ...", file=sys.stderr)
         trainer.stop()
-        thread.join()
+        finished.wait()
         interrupted = True
     if failures:
         raise failures[0]
