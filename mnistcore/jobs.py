@@ -18,9 +18,17 @@ Limits, all configurable (see ``JobManager.from_env``):
 * NumPy's BLAS uses ``blas_threads`` threads (``MNIST_BLAS_THREADS``, default 1), so each
   job keeps to one core (see ``limit_blas_threads``)
 
+Abandoned jobs: a job may carry an ``is_alive`` callable (e.g. "is this browser session
+still connected?", supplied by the web layer so this module stays UI-free). While such jobs
+are active, a watchdog daemon thread calls it about once a second and stops (or cancels,
+if queued) every job whose owner has been gone for ``owner_grace`` seconds, so a closed tab
+frees its slot within a few seconds. The watchdog ends itself when nothing is left to
+watch. ``touch``/``reap_idle`` remain for callers without such a check; they must drive
+them themselves.
+
 Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
-stopped queued job simply leaves the queue. Idle sessions are found by ``touch``/
-``reap_idle`` heartbeats, which the caller must drive.
+stopped queued job simply leaves the queue; a liveness check that raises counts as "still
+there" (the run-time cap is the backstop), so a broken check never kills runs.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +53,8 @@ DEFAULT_MAX_JOBS = 2
 DEFAULT_MAX_RUN_SECONDS = 600.0
 DEFAULT_MAX_PARAMETERS = 1_000_000  # the 'best' preset (784-800-10) has 636,010
 DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
+DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
+DEFAULT_OWNER_GRACE_SECONDS = 2.0  # a network blip or a reconnect must not kill a run
 _OPENBLAS_SETTERS = (
     "scipy_openblas_set_num_threads64_",
     "scipy_openblas_set_num_threads",
@@ -179,9 +189,19 @@ class TrainingJob:
     config : the run's settings
     owner : who submitted it (e.g. a session id), for ``JobManager.stop_owner``
     trainer : the ``Trainer``; its ``history`` is what a page draws
+    abandoned : True once the watchdog stopped it because its owner went away
     """
 
-    def __init__(self, job_id: int, config: TrainConfig, data: Any, owner: str, name: str, max_seconds: float | None):
+    def __init__(
+        self,
+        job_id: int,
+        config: TrainConfig,
+        data: Any,
+        owner: str,
+        name: str,
+        max_seconds: float | None,
+        is_alive: Callable[[], bool] | None = None,
+    ):
         self.id = job_id
         self.config = config
         self.owner = owner
@@ -192,6 +212,9 @@ class TrainingJob:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.last_seen = time.monotonic()
+        self.abandoned = False
+        self._is_alive = is_alive
+        self._owner_gone_since: float | None = None
         self._data = data
         self._manager: JobManager | None = None
         self._final: str | None = None
@@ -275,6 +298,16 @@ class TrainingJob:
             return
         self.trainer.stop()
 
+    def owner_present(self) -> bool:
+        """Whether the job's owner is still there (always True without an ``is_alive`` check;
+        a check that raises counts as present)."""
+        if self._is_alive is None:
+            return True
+        try:
+            return bool(self._is_alive())
+        except Exception:  # noqa: BLE001 - a broken check must not kill runs: max_seconds still caps them
+            return True
+
     def touch(self) -> None:
         """Record that someone is still watching this job (see ``JobManager.reap_idle``)."""
         self.last_seen = time.monotonic()
@@ -318,6 +351,8 @@ class JobManager:
         max_seconds: float | None = DEFAULT_MAX_RUN_SECONDS,
         max_parameters: int | None = DEFAULT_MAX_PARAMETERS,
         blas_threads: int | None = DEFAULT_BLAS_THREADS,
+        watch_seconds: float = DEFAULT_WATCH_SECONDS,
+        owner_grace: float = DEFAULT_OWNER_GRACE_SECONDS,
     ):
         if max_concurrent < 1:
             raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}")
@@ -326,6 +361,10 @@ class JobManager:
         self.max_concurrent = max_concurrent
         self.max_seconds = max_seconds
         self.max_parameters = max_parameters
+        self.watch_seconds = watch_seconds
+        self.owner_grace = owner_grace
+        self._watchdog: threading.Thread | None = None
+        self._wake_watchdog = threading.Event()  # set when jobs end: check now, not in watch_seconds
         self._lock = threading.Lock()
         self._queue: deque[TrainingJob] = deque()
         self._running: list[TrainingJob] = []
@@ -358,15 +397,28 @@ class JobManager:
                 f"{MAX_CHECKPOINT_BYTES / 1e6:.0f} MB limit. Use a smaller first hidden layer or float32."
             )
 
-    def submit(self, config: TrainConfig, data: Any, *, owner: str = "", name: str = "") -> TrainingJob:
+    def submit(
+        self,
+        config: TrainConfig,
+        data: Any,
+        *,
+        owner: str = "",
+        name: str = "",
+        is_alive: Callable[[], bool] | None = None,
+    ) -> TrainingJob:
         """Create a job training ``config`` on ``data`` (an ``Mnist``); it starts now if a slot
-        is free, else it is queued. Raises ``JobRefused`` if the config is over the limits."""
+        is free, else it is queued. Raises ``JobRefused`` if the config is over the limits.
+
+        ``is_alive`` (optional, called from the watchdog thread) says whether the owner is
+        still there; once it has said False for ``owner_grace`` seconds the job is stopped."""
         self.check(config)
-        job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds)
+        job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds, is_alive)
         job._manager = self
         with self._lock:
             self._queue.append(job)
             self._start_waiting()
+            if is_alive is not None:
+                self._ensure_watchdog()
         return job
 
     def position(self, job: TrainingJob) -> int | None:
@@ -383,6 +435,34 @@ class JobManager:
     def queued(self) -> list[TrainingJob]:
         with self._lock:
             return list(self._queue)
+
+    def counts(self) -> tuple[int, int]:
+        """(jobs training or finishing, jobs queued), server-wide."""
+        with self._lock:
+            return len(self._running), len(self._queue)
+
+    def stop_abandoned(self, now: float | None = None) -> list[TrainingJob]:
+        """Stop the active jobs whose owner has been gone for ``owner_grace`` seconds; returns
+        them. The watchdog calls this every ``watch_seconds``; tests may call it directly."""
+        now = time.monotonic() if now is None else now
+        stopped = []
+        for job in self.queued() + self.running():
+            if job.abandoned or job.done:
+                continue
+            if job.owner_present():
+                job._owner_gone_since = None
+                continue
+            if job._owner_gone_since is None:
+                job._owner_gone_since = now
+            if now - job._owner_gone_since >= self.owner_grace:
+                job.abandoned = True
+                job.stop()
+                stopped.append(job)
+        return stopped
+
+    def watchdog_running(self) -> bool:
+        with self._lock:
+            return self._watchdog is not None
 
     def stop_owner(self, owner: str) -> int:
         """Stop every active job of ``owner`` (e.g. a session that went away); returns how many."""
@@ -404,10 +484,29 @@ class JobManager:
         jobs = self.queued() + self.running()
         for job in jobs:
             job.stop()
+        self._wake_watchdog.set()
         deadline = time.monotonic() + timeout
         return all(job.wait(max(0.0, deadline - time.monotonic())) for job in jobs)
 
     # ------------------------------------------------------------------ internals
+    def _ensure_watchdog(self) -> None:
+        """Start the watchdog thread unless it runs. Call with the lock held."""
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="mnist-job-watchdog", daemon=True)
+            self._watchdog.start()
+
+    def _watch(self) -> None:
+        """The watchdog: stop abandoned jobs; end once no active job has a liveness check."""
+        while True:
+            self._wake_watchdog.wait(self.watch_seconds)
+            self._wake_watchdog.clear()
+            with self._lock:
+                watched = [job for job in (*self._queue, *self._running) if job._is_alive is not None]
+                if not any(not job.abandoned for job in watched):
+                    self._watchdog = None
+                    return
+            self.stop_abandoned()
+
     def _start_waiting(self) -> None:
         """Start queued jobs while slots are free. Call with the lock held."""
         while self._queue and len(self._running) < self.max_concurrent:
@@ -429,6 +528,8 @@ class JobManager:
             if job in self._running:
                 self._running.remove(job)
             self._start_waiting()
+        if job._is_alive is not None:
+            self._wake_watchdog.set()  # it may have been the last watched job: let the watchdog end
 
 
 def _env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low: float) -> Any:

@@ -18,7 +18,7 @@ user's model.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -214,6 +214,32 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
+def session_liveness() -> Callable[[], bool] | None:
+    """A check, callable from any thread, that this browser session is still connected.
+
+    The job manager's watchdog calls it about once a second and stops the session's run
+    soon after the tab is closed or the session expires. Switching pages keeps the session
+    connected, so a run survives navigation. None without a session or a runtime. (Under
+    AppTest the runtime is a stand-in whose answer is always truthy: runs are never stopped.)"""
+    from streamlit import runtime
+
+    owner = session_id()
+    if not owner or not runtime.exists():
+        return None
+    server = runtime.get_instance()
+    return lambda: server.is_active_session(owner)
+
+
+def server_load_text() -> str:
+    """'Server: 2 runs training, 3 queued (2 at a time)': every session's jobs, for visitors."""
+    manager = job_manager()
+    running, queued = manager.counts()
+    return (
+        f"**Server:** {running} run{'s' if running != 1 else ''} training, {queued} queued "
+        f"({manager.max_concurrent} at a time)"
+    )
+
+
 def session_job() -> TrainingJob | None:
     return st.session_state.get("job")
 
@@ -250,6 +276,7 @@ def sidebar_status(show_training: bool = True) -> None:
     if show_training and job is not None and job.active:  # not live here: no step count that would go stale
         state = "queued" if job.status == "queued" else "in progress"
         st.sidebar.caption(f"**Training:** a run is {state}; watch it on the Train page.")
+    st.sidebar.caption(server_load_text())
 
 
 # ------------------------------------------------------------------------- Train page settings

@@ -77,7 +77,11 @@ def on_submit(start: bool) -> None:
 def start_training(config: TrainConfig) -> None:
     try:
         job = common.job_manager().submit(
-            config, common.dataset(), owner=common.session_id(), name=st.session_state["preset"]
+            config,
+            common.dataset(),
+            owner=common.session_id(),
+            name=st.session_state["preset"],
+            is_alive=common.session_liveness(),  # a closed tab stops its run within seconds
         )
     except JobRefused as exc:
         st.session_state["form_error"] = f"Not started: {exc}"

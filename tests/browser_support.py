@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of the server serving it
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -67,17 +68,23 @@ def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float) -> N
 
 @contextlib.contextmanager
 def streamlit_server(
-    entry: str = "app.py", env: Mapping[str, str] | None = None, timeout: float = 60.0, log_path: Path | None = None
+    entry: str = "app.py",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    log_path: Path | None = None,
+    python: str | None = None,
 ) -> Iterator[str]:
     """Serve ``entry`` on a free port for the duration of the block; yields the base URL.
 
     ``env`` adds to the current environment (e.g. ``MNIST_MAX_JOBS``). The server's output
-    goes to ``log_path`` (default: a temporary file whose tail is printed if startup fails)."""
+    goes to ``log_path`` (default: a temporary file whose tail is printed if startup fails).
+    ``python`` is the interpreter that runs streamlit (default: this one; e.g. a fresh venv's).
+    The server's process id is in ``SERVER_PIDS[base_url]`` while it runs."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     full_env = {**os.environ, **(env or {})}
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{port}.log"
-    command = [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
+    command = [python or sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none"]  # the code under test must not change mid-test
     with open(log_path, "w") as log:
@@ -87,8 +94,10 @@ def streamlit_server(
                 _wait_healthy(base_url, process, timeout)
             except (RuntimeError, TimeoutError) as exc:
                 raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text()[-3000:]}") from None
+            SERVER_PIDS[base_url] = process.pid
             yield base_url
         finally:
+            SERVER_PIDS.pop(base_url, None)
             process.terminate()
             try:
                 process.wait(10)

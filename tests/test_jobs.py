@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 from types import SimpleNamespace
 
@@ -178,6 +179,73 @@ def test_stop_owner_and_reap_idle_stop_only_the_jobs_concerned(data):
     assert manager.reap_idle(max_idle_seconds=30) == [other]
     assert other.wait(10) and not fresh.done
     assert manager.shutdown(timeout=10)
+
+
+class FakeOwner:
+    """A liveness check the test switches off, as a closed browser tab would."""
+
+    def __init__(self):
+        self.connected = True
+        self.calls = 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.connected
+
+
+def test_the_watchdog_stops_running_and_queued_jobs_soon_after_their_owner_leaves(data):
+    manager = JobManager(max_concurrent=1, max_seconds=60, watch_seconds=0.05, owner_grace=0.2)
+    leaving, staying = FakeOwner(), FakeOwner()
+    running = manager.submit(LONG, data, owner="leaving", is_alive=leaving)
+    queued = manager.submit(LONG, data, owner="leaving", is_alive=leaving)
+    other = manager.submit(LONG, data, owner="staying", is_alive=staying)
+    wait_until(lambda: running.step > 0 and leaving.calls > 2)
+    assert manager.watchdog_running() and not running.done
+
+    leaving.connected = False
+    gone_at = time.monotonic()
+    assert running.wait(5) and queued.wait(5)
+    assert time.monotonic() - gone_at >= 0.2  # the grace period is honoured...
+    assert running.status == queued.status == "stopped" and running.abandoned and queued.abandoned
+    assert queued.message == "Cancelled before it started."
+    wait_until(lambda: other.status == "running")  # ...and the freed slot goes to the next in line
+    assert not other.done and not other.abandoned
+
+    other.stop()
+    assert other.wait(10)
+    wait_until(lambda: not manager.watchdog_running(), timeout=2)  # nothing left to watch: the thread ends
+    assert "mnist-job-watchdog" not in {thread.name for thread in threading.enumerate()}
+
+
+def test_a_brief_disconnect_within_the_grace_period_keeps_the_run(data):
+    manager = JobManager(max_concurrent=1, max_seconds=60, watch_seconds=3600, owner_grace=5)
+    owner = FakeOwner()
+    job = manager.submit(LONG, data, owner="blip", is_alive=owner)
+    owner.connected = False
+    assert manager.stop_abandoned(now=100.0) == []  # gone since t=100
+    owner.connected = True
+    assert manager.stop_abandoned(now=103.0) == []  # back: the clock resets
+    owner.connected = False
+    assert manager.stop_abandoned(now=104.0) == [] and manager.stop_abandoned(now=108.0) == []
+    assert manager.stop_abandoned(now=109.0) == [job]  # 5 s gone without a break
+    assert job.wait(10) and job.status == "stopped"
+    assert manager.stop_abandoned(now=200.0) == []  # stopped once, not again
+
+
+def test_a_liveness_check_that_raises_never_kills_the_run_and_jobs_without_one_are_not_watched(data):
+    def broken() -> bool:
+        raise RuntimeError("the web runtime is gone")
+
+    manager = JobManager(max_concurrent=2, max_seconds=60, watch_seconds=3600, owner_grace=0)
+    unwatched = manager.submit(LONG, data, owner="cli")
+    assert not manager.watchdog_running()
+    flaky = manager.submit(LONG, data, owner="flaky", is_alive=broken)
+    assert manager.watchdog_running()
+    assert manager.stop_abandoned() == [] and flaky.owner_present() and unwatched.owner_present()
+    assert manager.counts() == (2, 0)
+    assert manager.shutdown(timeout=10)
+    assert manager.counts() == (0, 0)
+    wait_until(lambda: not manager.watchdog_running(), timeout=2)  # shutdown wakes it; it ends
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,120 @@
+"""Screenshots of every dashboard page for the README: ``python tools/screenshots.py``.
+
+Serves the app with ``streamlit run app.py`` (as the browser tests do), opens each page in
+headless Chromium at 1400x1000 and writes ``docs/screenshots/<page>.png``: Home, Train in the
+middle of a run of the ``fast`` preset, Mistakes, Weights, and Draw with a "3" drawn on the
+canvas. The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
+
+Needs the dev requirements (playwright) and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
+reads MNIST from ``MNIST_DATA_DIR`` or the cache like the app. Re-run it when a page changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_support import launch_browser, streamlit_server, wait_for_app  # noqa: E402
+
+VIEWPORT = {"width": 1400, "height": 1000}
+MAX_BYTES = 300_000
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
+# A "3" as pen strokes on the 280 px canvas: two bumps on the right.
+THREE = [(95, 60), (140, 45), (185, 60), (190, 100), (150, 135), (120, 138), (150, 140), (195, 170), (190, 215)]
+THREE += [(140, 235), (90, 215)]
+
+
+def save_png(png: bytes, path: Path) -> int:
+    """Write ``png`` with a palette (screenshots are flat UI colours): 256 colours, fewer if
+    the file would exceed ``MAX_BYTES``. Returns its size."""
+    rgb = Image.open(io.BytesIO(png)).convert("RGB")
+    for colors in (256, 128, 64):
+        rgb.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+        if path.stat().st_size <= MAX_BYTES:
+            break
+    return path.stat().st_size
+
+
+def open_page(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
+    wait_for_app(page, timeout=90)
+    page.locator("h1").first.wait_for(timeout=90_000)
+    page.wait_for_timeout(1500)  # charts finish drawing
+
+
+def train_mid_run(page, base_url: str) -> None:
+    """Start the fast preset and wait until the curves have a few points."""
+    page.goto(f"{base_url}/train?preset=fast", wait_until="domcontentloaded")
+    page.get_by_text("press Train").first.wait_for(timeout=90_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # about 40% of the way: the curves are telling, the run still going
+        text = page.locator('[data-testid="stProgress"]').first.inner_text()
+        done, total = (int(n.replace(",", "")) for n in text.split("Step ")[-1].split(" ·")[0].split(" of "))
+        if done >= 0.4 * total:
+            break
+        page.wait_for_timeout(500)
+    page.mouse.move(5, 5)
+    page.get_by_test_id("stSidebarContent").evaluate("sidebar => sidebar.scrollTo(0, 0)")  # presets on top
+
+
+def draw_digit(page) -> None:
+    canvas = page.locator("canvas.dc-canvas.upper-canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 140)  # hovering lifts the toolbar off the canvas
+    page.mouse.move(box["x"] + THREE[0][0], box["y"] + THREE[0][1], steps=5)
+    page.mouse.down()
+    for x, y in THREE[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
+    page.mouse.up()
+    page.get_by_text("Prediction").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def take_screenshots(out_dir: Path) -> dict[str, int]:
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    with streamlit_server() as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(base_url, wait_until="domcontentloaded")
+        wait_for_app(page, timeout=90)
+        for name in PAGES:
+            if name == "Train":
+                train_mid_run(page, base_url)
+            else:
+                open_page(page, name)
+            if name == "Draw":
+                draw_digit(page)
+            path = out_dir / f"{name.lower()}.png"
+            sizes[path.name] = save_png(page.screenshot(), path)
+        browser.close()
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output directory")
+    args = parser.parse_args(argv)
+    for name, size in take_screenshots(args.out).items():
+        print(f"{args.out / name}: {size / 1e3:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
