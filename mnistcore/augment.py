@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, fields
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["AugmentConfig", "affine_batch", "affine_matrices", "random_affine"]
 
@@ -79,11 +80,11 @@ class AugmentConfig:
 
 
 def affine_matrices(
-    rotation_deg: np.ndarray,
-    scale: np.ndarray,
-    shift_x: np.ndarray,
-    shift_y: np.ndarray,
-    shear_deg: np.ndarray | None = None,
+    rotation_deg: npt.ArrayLike,
+    scale: npt.ArrayLike,
+    shift_x: npt.ArrayLike,
+    shift_y: npt.ArrayLike,
+    shear_deg: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     """Build the inverse-warp matrices that ``affine_batch`` takes.
 

@@ -108,7 +108,7 @@ def _run_labels(runs: dict[str, list[ProgressEvent]]) -> tuple[str, ...] | None:
     return tuple(runs) if len(runs) > 1 else None
 
 
-def _with_data(template: alt.TopLevelMixin, frame: pd.DataFrame) -> Any:
+def _with_data(template: Any, frame: pd.DataFrame) -> Any:
     """A fresh chart: the (cached, never modified) ``template`` with ``frame`` as its data."""
     chart = template.copy(deep=False)
     chart.data = frame
@@ -118,7 +118,9 @@ def _with_data(template: alt.TopLevelMixin, frame: pd.DataFrame) -> Any:
 # The chart structure depends only on these few arguments, and building it through Altair
 # costs milliseconds: cache it and attach each call's data to a shallow copy.
 @functools.lru_cache(maxsize=64)
-def _accuracy_template(x: str, labels: tuple[str, ...] | None, series: tuple[str, ...], height: int) -> alt.LayerChart:
+def _accuracy_template(
+    x: str, labels: tuple[str, ...] | None, series: tuple[str, ...], height: int
+) -> alt.TopLevelMixin:
     base = alt.Chart().encode(
         x=_x(x),
         y=alt.Y("accuracy:Q", title="Accuracy", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
@@ -167,7 +169,7 @@ def _loss_template(x: str, labels: tuple[str, ...] | None, height: int) -> alt.C
 
 def accuracy_chart(
     runs: Runs, x: str = "step", series: Sequence[str] | None = None, height: int = 260
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """Accuracy against steps or epochs: train-batch accuracy (noisy, light) and validation
     accuracy (measured every ``eval_every`` steps, dark with points).
 
@@ -186,7 +188,7 @@ def loss_chart(runs: Runs, x: str = "step", height: int = 260) -> alt.Chart:
     return _with_data(_loss_template(x, _run_labels(runs_), height), loss_frame(runs_))
 
 
-def vega_lite_parts(chart: alt.TopLevelMixin) -> tuple[dict[str, Any], pd.DataFrame]:
+def vega_lite_parts(chart: Any) -> tuple[dict[str, Any], pd.DataFrame]:
     """Split a chart made here into its Vega-Lite spec without data, and its data.
 
     For redrawing a live chart twice a second: Streamlit's ``st.vega_lite_chart(data, spec)``
@@ -223,7 +225,7 @@ def _neuron_positions(size: int, max_shown: int) -> tuple[list[float], bool]:
 
 def network_chart(
     layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse", max_shown: int = 10, height: int = 330
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """The network as the classic picture: a column of units per layer (at most ``max_shown``
     drawn, an ellipsis for the rest), every drawn connection, each layer named above and
     its weight count below, the output units labelled with their digits (0 at the top).

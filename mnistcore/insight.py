@@ -94,6 +94,14 @@ def _check_square_matrix(cm) -> np.ndarray:
     return cm
 
 
+def _required_index(value, name: str, n: int) -> int:
+    """Like ``_check_index``, for arguments that may not be None."""
+    index = _check_index(value, name, n)
+    if index is None:  # unreachable without allow_none; keeps the type an int
+        raise ValueError(f"{name} must be an integer in 0..{n - 1}, got None")
+    return index
+
+
 def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -455,7 +463,7 @@ def top_activating(hidden_activations: np.ndarray, unit: int, k: int = 9) -> np.
     acts = np.asarray(hidden_activations)
     if acts.ndim != 2:
         raise ValueError(f"hidden_activations must be 2-D (n_samples, H), got shape {acts.shape}")
-    unit = _check_index(unit, "unit", acts.shape[1])
+    unit = _required_index(unit, "unit", acts.shape[1])
     k = min(_check_positive_int(k, "k"), acts.shape[0])
     if k == 0:
         return np.empty(0, dtype=np.int64)
@@ -490,7 +498,7 @@ def top_contributors(
         raise ValueError(f"hidden_activation must be 1-D (H,), got shape {acts.shape}")
     if w2.ndim != 2 or w2.shape[0] != acts.shape[0]:
         raise ValueError(f"outgoing_weights must have shape ({acts.shape[0]}, n_classes), got {w2.shape}")
-    digit = _check_index(digit, "digit", w2.shape[1])
+    digit = _required_index(digit, "digit", w2.shape[1])
     k = _check_positive_int(k, "k")
     contributions = acts * w2[:, digit]
     ranked = np.argsort(-contributions, kind="stable")
