@@ -33,7 +33,7 @@ import numpy as np
 try:  # optional: only used to pick the per-user cache directory
     import platformdirs
 except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
-    platformdirs = None
+    platformdirs = None  # type: ignore[assignment]
 
 __all__ = [
     "ENV_VAR",
