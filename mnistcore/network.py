@@ -11,6 +11,10 @@ Two forward paths, on purpose:
 * ``predict_proba`` allocates freely and keeps nothing: it is the path for evaluation and
   for the dashboard, and it is safe to call from another thread while training runs.
 
+All weights and biases are views of one flat buffer, and their gradients of another
+(``packed``): an optimizer then updates the whole network in a few array operations
+instead of a few per array, which matters for small networks, whose steps are short.
+
 Deliberate limits: fully connected layers only; one network is trained by one thread at
 a time (the reusable buffers are not shared-safe); no dropout or batch norm.
 """
@@ -55,6 +59,18 @@ INITIALISERS: dict[str, Callable[[int, int, np.random.Generator], tuple[Array, A
 }
 
 
+def _packed(arrays: Sequence[Array], dtype: np.dtype) -> tuple[Array, list[Array]]:
+    """Copies of ``arrays`` laid end to end in one new flat buffer: (buffer, [views])."""
+    flat = np.empty(sum(a.size for a in arrays), dtype)
+    views, start = [], 0
+    for a in arrays:
+        view = flat[start : start + a.size].reshape(a.shape)
+        view[...] = a
+        views.append(view)
+        start += a.size
+    return flat, views
+
+
 class MLP:
     """A feedforward network: hidden layers share one activation, the output layer and
     its loss come as a pair (see ``mnistcore.losses``).
@@ -75,12 +91,13 @@ class MLP:
             if l and w.shape[0] != weights[l - 1].shape[1]:
                 given = weights[l - 1].shape[1]
                 raise ValueError(f"layer {l} takes {w.shape[0]} inputs but layer {l - 1} gives {given}")
-        self.weights = [np.ascontiguousarray(w) for w in weights]
-        self.biases = [np.ascontiguousarray(b) for b in biases]
+        dtype = np.result_type(*weights, *biases)
+        self._flat, views = _packed([p for wb in zip(weights, biases) for p in wb], dtype)
+        self.weights, self.biases = views[0::2], views[1::2]
+        self._flat_grads, grad_views = _packed([np.zeros_like(v) for v in views], dtype)
+        self.grad_weights, self.grad_biases = grad_views[0::2], grad_views[1::2]
         self.activation = ACTIVATIONS[activation]
         self.output_loss = LOSSES[loss]
-        self.grad_weights = [np.zeros_like(w) for w in self.weights]
-        self.grad_biases = [np.zeros_like(b) for b in self.biases]
         self._buffers: dict[int, tuple[list[Array], list[Array], list[Array]]] = {}
 
     @classmethod
@@ -118,6 +135,15 @@ class MLP:
     def gradients(self) -> list[Array]:
         """[dW0, db0, dW1, db1, ...], filled by ``backward``, in the order of ``parameters``."""
         return [g for gg in zip(self.grad_weights, self.grad_biases) for g in gg]
+
+    def packed(self) -> tuple[Array, Array] | None:
+        """(parameters, gradients) as two flat arrays, the buffers behind ``parameters()`` and
+        ``gradients()``: an element-wise optimizer may update them instead, with the same
+        result. None if a weight or gradient array was replaced by another array."""
+        arrays = zip((self._flat, self._flat_grads), (self.parameters(), self.gradients()))
+        if all(view.base is flat for flat, views in arrays for view in views):
+            return self._flat, self._flat_grads
+        return None
 
     # ------------------------------------------------------------------ training path
     def _buffers_for(self, batch: int) -> tuple[list[Array], list[Array], list[Array]]:
@@ -160,7 +186,7 @@ class MLP:
             np.matmul(activations[l].T, delta, out=self.grad_weights[l])
             # The bias gradient is delta, since the next derivative via the chain rule is
             # d(aW+b)/db = 1 (summed over the batch: delta already carries the 1/batch).
-            np.sum(delta, axis=0, out=self.grad_biases[l])
+            np.add.reduce(delta, axis=0, out=self.grad_biases[l])
             if weight_decay:
                 self.grad_weights[l] += weight_decay * self.weights[l]
             if l == 0:

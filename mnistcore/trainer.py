@@ -8,8 +8,13 @@ called from any thread; the dashboard runs ``run`` in a background thread per se
 
 Performance notes: batches are gathered into preallocated buffers (``np.take(..., out=)``)
 rather than a shuffled copy of the whole training set, which would double the memory
-held per run; all arithmetic stays in the network's dtype; there is no Python work per
-sample. Loss and accuracy are computed only on logging steps.
+held per run. For MNIST loaded by ``mnistcore.data`` the gather reads the original bytes
+and divides them by 255 into the float buffer: a quarter of the memory traffic, and
+values identical to the loaded floats (profiling showed the float gather as the largest
+single cost of a small network's step). All arithmetic stays in the network's dtype;
+there is no Python work per sample. Loss and accuracy are computed only on logging steps.
+BLAS keeps its own thread count: float32 results differ in the last bits between 1 and
+2 threads, so a per-run thread limit would make a run's numbers depend on what else runs.
 
 Deliberate limits: one network per trainer, trained by one thread; the test set is never
 touched here (the caller evaluates it once, at the end).
@@ -28,6 +33,7 @@ import numpy as np
 
 from mnistcore.augment import random_affine
 from mnistcore.config import TrainConfig
+from mnistcore.data import pixel_codes, scale_pixels
 from mnistcore.network import MLP
 from mnistcore.optimizers import SCHEDULES, make_optimizer
 
@@ -103,6 +109,47 @@ class History:
 
 def event_to_dict(event: ProgressEvent) -> dict[str, float]:
     return asdict(event)
+
+
+class Batches:
+    """Shuffled minibatches, copied into two preallocated buffers; a new order every epoch.
+
+    Parameters
+    ----------
+    images : (n, 784) float inputs; labels : (n,) int labels
+    n_classes : width of the one-hot targets; batch : rows per batch
+    dtype : dtype of the batches (the network's); rng : draws each epoch's order
+
+    When ``images`` are rows loaded by ``mnistcore.data`` and ``dtype`` is float32, a
+    batch is gathered from the original bytes and scaled with the loader's own call:
+    a quarter of the memory traffic of gathering floats, and identical values.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, n_classes: int, batch: int, dtype, rng):
+        self.images, self.batch, self.rng = images, batch, rng
+        self.codes = pixel_codes(images) if np.dtype(dtype) == np.float32 else None
+        self.code_buffer = np.empty((batch, images.shape[1]), np.uint8)
+        self.x = np.empty((batch, images.shape[1]), dtype)
+        self.y = np.empty((batch, n_classes), dtype)
+        self.targets = np.eye(n_classes, dtype=dtype)[labels]  # one-hot, (n, 10): small
+        self.order, self.pos = rng.permutation(len(images)), 0
+
+    def next(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next (x (batch, 784), one-hot y (batch, n_classes)): the same two buffers
+        every call, overwritten by the next one."""
+        if self.pos + self.batch > len(self.order):  # a new epoch: reshuffle (a partial last batch is dropped)
+            self.order, self.pos = self.rng.permutation(len(self.order)), 0
+        rows = self.order[self.pos : self.pos + self.batch]
+        self.pos += self.batch
+        if self.codes is not None:
+            self.codes.take(rows, axis=0, out=self.code_buffer)
+            scale_pixels(self.code_buffer, self.x)
+        elif self.images.dtype == self.x.dtype:
+            self.images.take(rows, axis=0, out=self.x)
+        else:  # e.g. a float64 run on the float32 MNIST buffer: np.take(out=) cannot cast
+            self.x[...] = self.images[rows]
+        self.targets.take(rows, axis=0, out=self.y)
+        return self.x, self.y
 
 
 class Trainer:
@@ -203,11 +250,9 @@ class Trainer:
         return self.result
 
     def _loop(self, cfg: TrainConfig, net: MLP) -> str:
-        n, batch, dtype = len(self.train_x), cfg.batch_size, net.dtype
-        x_batch = np.empty((batch, self.train_x.shape[1]), dtype)
-        y_batch = np.empty((batch, net.layer_sizes[-1]), dtype)
-        targets = np.eye(net.layer_sizes[-1], dtype=dtype)[self.train_y]  # one-hot, (n, 10): small
-        optimizer = make_optimizer(cfg.optimizer, net.parameters(), cfg.momentum)
+        packed = net.packed()  # element-wise updates of the whole network at once, when possible
+        parameters, gradients = ([packed[0]], [packed[1]]) if packed else (net.parameters(), net.gradients())
+        optimizer = make_optimizer(cfg.optimizer, parameters, cfg.momentum)
         schedule = SCHEDULES[cfg.schedule]
         log_every = max(1, cfg.eval_every // 10)
         # Distinct steps > 0: a run shorter than N_SNAPSHOTS steps would repeat (or be stuck at) step 0.
@@ -215,30 +260,22 @@ class Trainer:
         snapshot_at = iter(sorted(spread))
         next_snapshot = next(snapshot_at)
         self.snapshots.append((0, net.weights[0].copy()))
-        order, pos = self.rng.permutation(n), 0
+        batches = Batches(self.train_x, self.train_y, net.layer_sizes[-1], cfg.batch_size, net.dtype, self.rng)
         started = time.perf_counter()
         for step in range(self._step, self.total_steps):
             if self._stop or not self._resume.is_set():
                 started = self._wait_if_paused(started)
                 if self._stop:
                     return "stopped"
-            if pos + batch > n:  # a new epoch: reshuffle (a partial last batch is dropped)
-                order, pos = self.rng.permutation(n), 0
-            rows = order[pos : pos + batch]
-            pos += batch
-            if self.train_x.dtype == dtype:
-                np.take(self.train_x, rows, axis=0, out=x_batch)
-            else:  # e.g. a float64 run on the float32 MNIST buffer: np.take(out=) cannot cast
-                x_batch[...] = self.train_x[rows]
-            np.take(targets, rows, axis=0, out=y_batch)
+            x_batch, y_batch = batches.next()
             if cfg.augment and x_batch.dtype == np.float32:
                 random_affine(x_batch, self.rng, out=x_batch)
             elif cfg.augment:  # augmentation works in float32: a float64 run takes a cast copy
                 x_batch[...] = random_affine(x_batch, self.rng)
             activations = net.forward(x_batch)
-            gradients = net.backward(activations, y_batch, cfg.weight_decay)
+            net.backward(activations, y_batch, cfg.weight_decay)  # fills the gradient arrays
             lr = schedule(cfg.lr, step, self.total_steps)
-            optimizer.step(net.parameters(), gradients, lr)
+            optimizer.step(parameters, gradients, lr)
             self._step = step + 1
             if self._step == next_snapshot:
                 self.snapshots.append((self._step, net.weights[0].copy()))
