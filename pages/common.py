@@ -27,7 +27,7 @@ import streamlit as st
 from mnistcore import CheckpointError, Mnist, TrainedModel, load_mnist
 from mnistcore.config import FIELDS, ConfigError, TrainConfig, parse_value
 from mnistcore.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
-from mnistcore.evaluation import Evaluation, evaluate_model
+from mnistcore.evaluation import Evaluation, evaluate_model, model_summary
 from mnistcore.jobs import JobManager, RunRecord, TrainingJob
 from mnistcore.share import matching_preset, short_description
 
@@ -360,6 +360,19 @@ def evaluation(model: TrainedModel) -> Evaluation:
     """``model`` on the test set (probabilities, first-layer activations, confusion matrix),
     computed once per model: a newly trained model has a new fingerprint and is re-evaluated."""
     return _evaluation(model.fingerprint, model)
+
+
+def evaluated_model_header(title: str) -> tuple[Mnist, TrainedModel, Evaluation]:
+    """The Mistakes and Weights pages' common start: title, data, the current model and its
+    (cached) evaluation, a line naming the model, and a warning if its training diverged."""
+    st.title(title)
+    data = require_dataset()
+    model = current_model()
+    ev = evaluation(model)
+    st.markdown(model_summary(model, ev.accuracy, model_title(model), model_source(model)))
+    if model.status == "diverged":
+        st.warning("This model's training diverged: its weights hold NaN or infinite values, so what follows is noise.")
+    return data, model, ev
 
 
 ensure_app_shell()  # on the first import, i.e. the process's first page run

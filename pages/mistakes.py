@@ -10,8 +10,8 @@ import streamlit as st
 
 from mnistcore import insight
 from mnistcore import insight_charts as charts
-from mnistcore.evaluation import digit_picture, mistake_caption, model_summary
-from pages.common import current_model, evaluation, model_source, model_title, require_dataset
+from mnistcore.evaluation import digit_picture, mistake_caption
+from pages.common import evaluated_model_header
 
 PER_PAGE = 24
 GALLERY_COLUMNS = 8
@@ -141,13 +141,7 @@ def closer_look(ev, data, shown: list) -> None:
 
 
 def main() -> None:
-    st.title("Mistakes")
-    data = require_dataset()
-    model = current_model()
-    ev = evaluation(model)
-    st.markdown(model_summary(model, ev.accuracy, model_title(model), model_source(model)))
-    if model.status == "diverged":
-        st.warning("This model's training diverged: its weights hold NaN or infinite values, so what follows is noise.")
+    data, model, ev = evaluated_model_header("Mistakes")
     overview(ev)
 
     for key, default in ((TRUE_KEY, "Any"), (PREDICTED_KEY, "Any"), (ORDER_KEY, "most_confident"), (PAGE_KEY, 1)):

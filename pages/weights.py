@@ -14,7 +14,6 @@ from mnistcore import insight_charts as charts
 from mnistcore.evaluation import (
     digit_picture,
     legend_stops,
-    model_summary,
     mosaic_columns,
     snapshot_limit,
     unit_pages,
@@ -23,7 +22,7 @@ from mnistcore.evaluation import (
     weight_picture,
 )
 from mnistcore.insight import symmetric_limit
-from pages.common import current_model, evaluation, model_source, model_title, require_dataset
+from pages.common import evaluated_model_header
 
 TOP_DIGITS = 16
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
@@ -179,13 +178,7 @@ def evolution(model, units: range) -> None:
 
 
 def main() -> None:
-    st.title("Weights")
-    data = require_dataset()
-    model = current_model()
-    ev = evaluation(model)
-    st.markdown(model_summary(model, ev.accuracy, model_title(model), model_source(model)))
-    if model.status == "diverged":
-        st.warning("This model's training diverged: its weights hold NaN or infinite values, so what follows is noise.")
+    data, model, ev = evaluated_model_header("Weights")
 
     st.subheader("What each first-layer unit looks for")
     st.caption(
