@@ -13,29 +13,10 @@ from streamlit.testing.v1 import AppTest
 from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
 from mnistcore.model import CheckpointError, TrainedModel
 from pages import common
+from tests.app_support import fresh_job_manager, open_train  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = PRESETS["seed"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_job_manager():
-    """Each test gets its own job manager (the app caches one per process) and leaves no runs."""
-    common.job_manager.clear()
-    yield
-    manager = common.job_manager()
-    assert manager.shutdown(timeout=10), "a training thread outlived its test"
-    common.job_manager.clear()
-
-
-def open_train(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/train.py")
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def button(at: AppTest, label: str):

@@ -1,0 +1,32 @@
+"""Helpers for AppTest tests of the Train page (a plain module, imported by the test files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages import common
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_job_manager():
+    """Each test gets its own job manager (the app caches one per process) and leaves no runs."""
+    common.job_manager.clear()
+    yield
+    assert common.job_manager().shutdown(timeout=10), "a training thread outlived its test"
+    common.job_manager.clear()
+
+
+def open_train(query: dict[str, str] | None = None) -> AppTest:
+    """The app opened on the Train page, with these query parameters, run once without an exception."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/train.py")
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
