@@ -410,5 +410,5 @@ PRESET_NOTES: dict[str, str] = {
     "seed-arch": "The seed's 784-16-10 network, modern recipe: 95.9% test accuracy in about 2 s.",
     "fast": "784-128-10, five epochs: 97.9% test accuracy in about 1 s.",
     "best": "784-800-10 on randomly shifted, turned and scaled digits: 99.1% test accuracy in about 35 s.",
-    "moonshot": "784-1200-10, augmented, 100 epochs: 99.3% test accuracy; 22 min on a busy machine (idle: ~3 min).",
+    "moonshot": "784-1200-10, augmented, 100 epochs: 99.3% test accuracy; 22 min busy (idle: ~3 min, estimated).",
 }
