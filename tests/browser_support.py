@@ -27,6 +27,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pytest
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of the server serving it
 CHROMIUM_ARGS = [
@@ -38,6 +40,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def require(condition: bool, message: str) -> None:
+    """Skip a browser test locally when its stack (Playwright, Chromium, ...) is missing, but
+    fail it under CI=true, where a missing browser must never pass silently."""
+    if not condition:
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
 
 
 def chromium_path() -> str | None:

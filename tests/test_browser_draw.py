@@ -18,7 +18,6 @@ import base64
 import io
 import itertools
 import math
-import os
 import re
 import sys
 import time
@@ -31,7 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, streamlit_server  # noqa: E402
+from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server  # noqa: E402
 
 try:
     from playwright.sync_api import sync_playwright
@@ -272,19 +271,11 @@ def open_draw_page(page, base_url: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _require(condition: bool, message: str) -> None:
-    """Skip locally when the browser stack is missing, but fail under CI."""
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def draw_page():
     """A Chromium page on the Draw page of a fresh ``streamlit run app.py``."""
-    _require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    _require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})

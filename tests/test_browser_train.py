@@ -8,7 +8,6 @@ error."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -22,25 +21,18 @@ except ImportError:  # optional locally; CI installs it
 from mnistcore.config import PRESETS
 from mnistcore.model import TrainedModel
 from pages.common import DEFAULT_MODEL_PATH
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, streamlit_server, wait_for_app
+from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
 STEP_TEXT = re.compile(r"(?:Step|Paused at) ([\d,]+) of ([\d,]+)")
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser_page(mnist):
     """A Chromium page on a fresh ``streamlit run app.py``; collects JavaScript errors."""
-    _require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    _require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})

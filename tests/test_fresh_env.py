@@ -24,6 +24,7 @@ from tests.browser_support import (
     chromium_path,
     exceptions_on,
     launch_browser,
+    require,
     streamlit_server,
     wait_for_app,
 )
@@ -33,20 +34,13 @@ PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
 DEV_ONLY = ["pytest", "playwright", "psutil", "ruff", "mypy"]  # must not be what makes the app work
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def fresh_python(mnist) -> str:
     python = os.environ.get("FRESH_VENV_PYTHON", "")
-    _require(bool(python), "FRESH_VENV_PYTHON is not set (a venv with only requirements.txt installed)")
-    _require(Path(python).exists(), f"FRESH_VENV_PYTHON={python} does not exist")
-    _require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    _require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require(bool(python), "FRESH_VENV_PYTHON is not set (a venv with only requirements.txt installed)")
+    require(Path(python).exists(), f"FRESH_VENV_PYTHON={python} does not exist")
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     return python
 
 

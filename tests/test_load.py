@@ -16,7 +16,6 @@ Prints its measurements (``pytest -s`` shows them), e.g. for the issue's closing
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -37,6 +36,7 @@ from tests.browser_support import (
     chromium_path,
     exceptions_on,
     launch_browser,
+    require,
     streamlit_server,
     wait_for_app,
 )
@@ -54,19 +54,12 @@ VISITORS = [(48, 1, 20_000), (64, 2, 20_020), (80, 3, 1540), (96, 4, 1560), (112
 MIN_STEPS_BEFORE_STOP = 600  # enough for > 80% test accuracy
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def server(mnist):
     """(browser, base URL, server pid) for one server shared by this module's tests."""
-    _require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    _require(psutil is not None, "psutil is not installed (pip install psutil)")
-    _require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(psutil is not None, "psutil is not installed (pip install psutil)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     env = {"MNIST_MAX_JOBS": str(MAX_JOBS), "MNIST_MAX_RUN_SECONDS": "300"}
     with streamlit_server(env=env) as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
