@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -105,10 +105,6 @@ class History:
             {name: (int if name in ints else float)(columns[name][i]) for name in names} for i in range(n)
         ]
         return cls([ProgressEvent(**row) for row in rows])
-
-
-def event_to_dict(event: ProgressEvent) -> dict[str, float]:
-    return asdict(event)
 
 
 class Batches:
