@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnistcore import TrainedModel
 from pages import common
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,5 +29,17 @@ def open_train(query: dict[str, str] | None = None) -> AppTest:
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(page: str, model: TrainedModel | None = None) -> AppTest:
+    """Run the app once (with ``model`` as the session's model, if given), switch to ``page``
+    and render it without an exception."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if model is not None:
+        at.session_state["model"] = model
+    at.run()
+    at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistcore import PRESETS, TrainedModel, train
 from mnistcore.evaluation import evaluate_model
+from tests import app_support
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/mistakes.py"
@@ -33,15 +34,9 @@ def small_model(mnist) -> TrainedModel:
     return train(PRESETS["fast"].replace(steps=200, hidden=(32,)), mnist, name="small test model")
 
 
-def open_page(model: TrainedModel | None = None, page: str = PAGE) -> AppTest:
-    """Run the app once, switch to ``page`` and render it (with ``model`` as the session's model)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if model is not None:
-        at.session_state["model"] = model
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def open_page(model: TrainedModel | None = None) -> AppTest:
+    """This page of the app, with ``model`` as the session's model if given."""
+    return app_support.open_page(PAGE, model)
 
 
 def gallery(at: AppTest) -> list[tuple[int, int, int]]:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistcore import MLP, PRESETS, TrainedModel, train
 from mnistcore.evaluation import evaluate_model
+from tests import app_support
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/weights.py"
@@ -40,13 +41,8 @@ def wide_model() -> TrainedModel:
 
 
 def open_page(model: TrainedModel | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if model is not None:
-        at.session_state["model"] = model
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """This page of the app, with ``model`` as the session's model if given."""
+    return app_support.open_page(PAGE, model)
 
 
 def rerun(at: AppTest) -> AppTest:
