@@ -84,12 +84,14 @@ def streamlit_server(
     timeout: float = 60.0,
     log_path: Path | None = None,
     python: str | None = None,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator[str]:
     """Serve ``entry`` on a free port for the duration of the block; yields the base URL.
 
     ``env`` adds to the current environment (e.g. ``MNIST_MAX_JOBS``). The server's output
     goes to ``log_path`` (default: a temporary file whose tail is printed if startup fails).
     ``python`` is the interpreter that runs streamlit (default: this one; e.g. a fresh venv's).
+    ``cwd`` is the checkout served (default: this one; benchmarks compare two side by side).
     The server's process id is in ``SERVER_PIDS[base_url]`` while it runs."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -99,7 +101,7 @@ def streamlit_server(
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none"]  # the code under test must not change mid-test
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         try:
             try:
                 _wait_healthy(base_url, process, timeout)
