@@ -32,7 +32,7 @@ from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minima
 from mnistcore.config import PRESETS, TrainConfig
 from mnistcore.data import load_mnist, one_hot
 from mnistcore.model import trainer_for
-from mnistcore.trainer import ProgressEvent, Trainer
+from mnistcore.trainer import ProgressEvent
 
 NEVER = 1_000_000  # an eval_every that no benchmark run reaches: validation only at the very end
 
@@ -74,7 +74,7 @@ def load_time() -> dict[str, Any]:
     """Seconds to load all of MNIST (checksums included) in a fresh process."""
     start = time.perf_counter()
     mnist = _mnist()
-    return {"seconds": time.perf_counter() - start, "rows": int(mnist.images.shape[0])}
+    return {"seconds": time.perf_counter() - start, "rows": int(mnist.pixels.shape[0])}
 
 
 # ------------------------------------------------------------------------ throughput
@@ -96,9 +96,7 @@ def _engine_config(hidden: int, steps: int) -> TrainConfig:
 def _engine_seconds(mnist, hidden: int, steps: int) -> float:
     """Seconds of the training loop proper: the last event's clock, read before its validation."""
     events: list[ProgressEvent] = []
-    trainer = Trainer(
-        _engine_config(hidden, steps), mnist.train_x, mnist.train_y, mnist.val_x, mnist.val_y, on_event=events.append
-    )
+    trainer = trainer_for(_engine_config(hidden, steps), mnist, on_event=events.append)
     trainer.run()
     return events[-1].elapsed
 

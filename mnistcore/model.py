@@ -245,8 +245,8 @@ def _optional_float(meta: dict[str, Any], key: str) -> float | None:
 
 
 def trainer_for(config: TrainConfig, data: Any, **kwargs: Any) -> Trainer:
-    """A Trainer on a loaded ``Mnist`` (its 55k train and 5k validation splits)."""
-    return Trainer(config, data.train_x, data.train_y, data.val_x, data.val_y, **kwargs)
+    """A Trainer on a loaded ``Mnist``: its 55k training digits (as bytes) and 5k validation digits."""
+    return Trainer(config, data.train_pixels, data.train_y, data.val_x, data.val_y, **kwargs)
 
 
 def finish(trainer: Trainer, data: Any, name: str = "") -> TrainedModel:

@@ -33,7 +33,7 @@ import numpy as np
 
 from mnistcore.augment import random_affine
 from mnistcore.config import TrainConfig
-from mnistcore.data import pixel_codes, scale_pixels
+from mnistcore.data import scale_pixels
 from mnistcore.network import MLP
 from mnistcore.optimizers import SCHEDULES, make_optimizer
 
@@ -112,19 +112,18 @@ class Batches:
 
     Parameters
     ----------
-    images : (n, 784) float inputs; labels : (n,) int labels
+    images : (n, 784) inputs: floats, or uint8 pixel bytes 0..255 (as ``Mnist.train_pixels``)
+    labels : (n,) int labels
     n_classes : width of the one-hot targets; batch : rows per batch
     dtype : dtype of the batches (the network's); rng : draws each epoch's order
 
-    When ``images`` are rows loaded by ``mnistcore.data`` and ``dtype`` is float32, a
-    batch is gathered from the original bytes and scaled with the loader's own call:
-    a quarter of the memory traffic of gathering floats, and identical values.
+    Bytes are gathered into a byte buffer and scaled with the loader's own call: a quarter
+    of the memory traffic of gathering floats, and the same values as ``Mnist.val_x``'s.
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, n_classes: int, batch: int, dtype, rng):
         self.images, self.batch, self.rng = images, batch, rng
-        self.codes = pixel_codes(images) if np.dtype(dtype) == np.float32 else None
-        self.code_buffer = np.empty((batch, images.shape[1]), np.uint8)
+        self.bytes = np.empty((batch, images.shape[1]), np.uint8) if images.dtype == np.uint8 else None
         self.x = np.empty((batch, images.shape[1]), dtype)
         self.y = np.empty((batch, n_classes), dtype)
         self.targets = np.eye(n_classes, dtype=dtype)[labels]  # one-hot, (n, 10): small
@@ -137,12 +136,12 @@ class Batches:
             self.order, self.pos = self.rng.permutation(len(self.order)), 0
         rows = self.order[self.pos : self.pos + self.batch]
         self.pos += self.batch
-        if self.codes is not None:
-            self.codes.take(rows, axis=0, out=self.code_buffer)
-            scale_pixels(self.code_buffer, self.x)
+        if self.bytes is not None:
+            self.images.take(rows, axis=0, out=self.bytes)
+            scale_pixels(self.bytes, self.x)  # float32 values, cast to a float64 buffer as they are
         elif self.images.dtype == self.x.dtype:
             self.images.take(rows, axis=0, out=self.x)
-        else:  # e.g. a float64 run on the float32 MNIST buffer: np.take(out=) cannot cast
+        else:  # e.g. a float64 run on float32 images: np.take(out=) cannot cast
             self.x[...] = self.images[rows]
         self.targets.take(rows, axis=0, out=self.y)
         return self.x, self.y
@@ -154,7 +153,7 @@ class Trainer:
     Parameters
     ----------
     config : the validated hyperparameters
-    train_x : (n, 784) float inputs; train_y : (n,) int labels
+    train_x : (n, 784) inputs, floats or uint8 pixel bytes 0..255; train_y : (n,) int labels
     val_x, val_y : the validation split, measured every ``config.eval_every`` steps
     on_event : optional callback, called in the training thread with each event
     max_seconds : optional cap on training time; the run then ends as 'stopped'

@@ -60,8 +60,8 @@ with facts_col:
     if data is not None:
         directory, _ = common.dataset_location()
         st.success(
-            f"MNIST found in `{directory}`: {len(data.train_x):,} training, {len(data.val_x):,} validation "
-            f"and {len(data.test_x):,} test digits.",
+            f"MNIST found in `{directory}`: {len(data.train_y):,} training, {len(data.val_y):,} validation "
+            f"and {len(data.test_y):,} test digits.",
             icon=":material/check_circle:",
         )
     else:

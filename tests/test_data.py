@@ -28,6 +28,7 @@ from mnistcore.data import (
     load_mnist,
     one_hot,
     read_idx,
+    scale_pixels,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -249,7 +250,7 @@ def test_load_mnist_refuses_wrong_content_naming_the_file(tmp_path):
     assert str(tmp_path / FILES["train_labels"]) in str(excinfo.value)
 
 
-def test_load_mnist_without_verify_scales_pixels_into_one_buffer(tmp_path):
+def test_load_mnist_without_verify_keeps_the_bytes_in_one_buffer_and_scales_splits(tmp_path):
     contents = fake_mnist_files()
     write_set(tmp_path, contents, compress=False)
 
@@ -257,8 +258,12 @@ def test_load_mnist_without_verify_scales_pixels_into_one_buffer(tmp_path):
 
     train_images = read_idx(tmp_path / FILES["train_images"]).reshape(120, 784)
     test_labels = read_idx(tmp_path / FILES["test_labels"])
-    assert loaded.images.shape == (127, 784) and loaded.images.dtype == np.float32
-    np.testing.assert_allclose(loaded.images[:120], train_images / 255.0, rtol=1e-6)
+    assert loaded.pixels.shape == (127, 784) and loaded.pixels.dtype == np.uint8
+    np.testing.assert_array_equal(loaded.pixels[:120], train_images)
+    np.testing.assert_array_equal(loaded.train_pixels, train_images[loaded.n_val :])
+    assert loaded.val_x.dtype == loaded.test_x.dtype == loaded.train_x.dtype == np.float32
+    np.testing.assert_allclose(loaded.val_x, train_images[: loaded.n_val] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(loaded.train_x, train_images[loaded.n_val :] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(loaded.test_y, test_labels)
     assert loaded.labels.dtype == np.int64 and loaded.test_x.shape == (7, 784)
 
@@ -278,14 +283,25 @@ def test_load_mnist_downloads_into_cache_when_nothing_found(tmp_path, monkeypatc
     loaded = load_mnist(verify=False)
 
     assert calls == [default_cache_dir()]
-    assert loaded.images.shape == (127, 784)
+    assert loaded.pixels.shape == (127, 784)
 
 
-def test_mnist_rejects_inconsistent_shapes_and_splits():
+def test_mnist_rejects_inconsistent_shapes_splits_and_float_pixels():
     with pytest.raises(ValueError, match="labels"):
-        Mnist(np.zeros((4, 784), np.float32), np.zeros(3, np.int64), n_train=4, n_val=1)
+        Mnist(np.zeros((4, 784), np.uint8), np.zeros(3, np.int64), n_train=4, n_val=1)
     with pytest.raises(ValueError, match="n_val"):
-        Mnist(np.zeros((4, 784), np.float32), np.zeros(4, np.int64), n_train=2, n_val=3)
+        Mnist(np.zeros((4, 784), np.uint8), np.zeros(4, np.int64), n_train=2, n_val=3)
+    with pytest.raises(ValueError, match="uint8"):
+        Mnist(np.zeros((4, 784), np.float32), np.zeros(4, np.int64), n_train=4, n_val=1)
+
+
+def test_scale_pixels_maps_every_byte_exactly_and_keeps_float32():
+    codes = np.arange(256, dtype=np.uint8).reshape(1, 256)
+    scaled = scale_pixels(codes)
+    assert scaled.dtype == np.float32 and scaled[0, 0] == 0.0 and scaled[0, 255] == 1.0
+    np.testing.assert_array_equal(scaled, (codes / 255.0).astype(np.float32))
+    wide = scale_pixels(codes, np.empty((1, 256), np.float64))  # a float64 run's batch: the same values
+    np.testing.assert_array_equal(wide, scaled.astype(np.float64))
 
 
 def test_one_hot_marks_exactly_the_label_column():
@@ -468,30 +484,34 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 def test_real_mnist_shapes_dtypes_and_range(mnist):
-    assert mnist.images.shape == (70000, 784) and mnist.images.dtype == np.float32
+    assert mnist.pixels.shape == (70000, 784) and mnist.pixels.dtype == np.uint8
     assert mnist.labels.shape == (70000,) and mnist.labels.dtype == np.int64
-    assert mnist.images.min() == 0.0 and mnist.images.max() == 1.0
-    assert mnist.train_x.shape == (55000, 784) and mnist.train_y.shape == (55000,)
+    assert mnist.pixels.min() == 0 and mnist.pixels.max() == 255
+    assert mnist.train_pixels.shape == (55000, 784) and mnist.train_y.shape == (55000,)
     assert mnist.val_x.shape == (5000, 784) and mnist.val_y.shape == (5000,)
     assert mnist.test_x.shape == (10000, 784) and mnist.test_y.shape == (10000,)
+    for split in (mnist.val_x, mnist.test_x):
+        assert split.dtype == np.float32 and split.min() == 0.0 and split.max() == 1.0
 
 
-def test_real_mnist_splits_are_views_of_one_read_only_buffer(mnist):
-    assert mnist.images.flags.owndata and mnist.images.flags.c_contiguous
-    for split in (mnist.train_x, mnist.val_x, mnist.test_x):
-        assert np.shares_memory(split, mnist.images)
+def test_real_mnist_splits_are_read_only_and_floats_are_made_once(mnist):
+    """The bytes are one buffer (splits are views); each float split is scaled once and kept."""
+    assert mnist.pixels.flags.owndata and mnist.pixels.flags.c_contiguous
+    assert np.shares_memory(mnist.train_pixels, mnist.pixels)
     for split in (mnist.train_y, mnist.val_y, mnist.test_y):
         assert np.shares_memory(split, mnist.labels)
-    assert not np.shares_memory(mnist.train_x, mnist.val_x)
-    with pytest.raises(ValueError):
-        mnist.train_x[0, 0] = 0.5
+    assert mnist.val_x is mnist.val_x and mnist.test_x is mnist.test_x
+    for split in (mnist.pixels, mnist.train_pixels, mnist.val_x, mnist.test_x, mnist.labels):
+        with pytest.raises(ValueError):
+            split[0] = 0
+    np.testing.assert_array_equal(mnist.test_x, scale_pixels(mnist.pixels[60000:]))
 
 
 def test_real_mnist_matches_published_facts(mnist):
     np.testing.assert_array_equal(mnist.val_y[:10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
     np.testing.assert_array_equal(np.bincount(mnist.labels[:60000], minlength=10), TRAIN_COUNTS)
     np.testing.assert_array_equal(np.bincount(mnist.test_y, minlength=10), TEST_COUNTS)
-    mean_pixel = mnist.images[:60000].mean(dtype=np.float64) * 255
+    mean_pixel = mnist.pixels[:60000].mean(dtype=np.float64)
     assert mean_pixel == pytest.approx(33.318, abs=1e-3)
 
 

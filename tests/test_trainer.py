@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from mnistcore.config import PRESETS, TrainConfig
+from mnistcore.data import scale_pixels
 from mnistcore.model import finish, train, trainer_for
 from mnistcore.network import MLP
 from mnistcore.optimizers import cosine_schedule
@@ -97,12 +98,26 @@ def test_trains_the_network_it_is_given():
 
 @pytest.mark.parametrize("augment", [False, True])
 def test_float64_run_on_float32_data(augment):
-    # MNIST is a float32 buffer; a float64 run (for gradient checks) casts each batch.
+    # A float64 run (for gradient checks) casts each float32 batch.
     assert DATA[0].dtype == np.float32
     trainer = run(SMALL.replace(dtype="float64", augment=augment, steps=30))
     assert trainer.result.status == "finished"
     assert all(p.dtype == np.float64 for p in trainer.network.parameters())
     assert trainer.snapshots[-1][1].dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("augment", [False, True])
+def test_pixel_bytes_train_exactly_like_the_floats_they_scale_to(dtype, augment):
+    """MNIST reaches the trainer as bytes (Mnist.train_pixels): the run must be the one its floats give."""
+    train_bytes = np.rint(DATA[0] * 255).astype(np.uint8)
+    config = SMALL.replace(dtype=dtype, augment=augment, steps=60)
+    from_bytes = run(config, (train_bytes, *DATA[1:]))
+    from_floats = run(config, (scale_pixels(train_bytes), *DATA[1:]))
+    for a, b in zip(from_bytes.network.parameters(), from_floats.network.parameters()):
+        np.testing.assert_array_equal(a, b)
+    for column in ("batch_loss", "validation_accuracy"):  # NaN where not measured: equal to NaN here
+        np.testing.assert_array_equal(from_bytes.history.to_columns()[column], from_floats.history.to_columns()[column])
 
 
 def test_refuses_a_batch_larger_than_the_training_set():
@@ -204,7 +219,7 @@ class _FakeMnist:
     """The attributes of data.Mnist that trainer_for/finish read; test = validation here."""
 
     def __init__(self, train_x, train_y, val_x, val_y):
-        self.train_x, self.train_y, self.val_x, self.val_y = train_x, train_y, val_x, val_y
+        self.train_pixels, self.train_y, self.val_x, self.val_y = train_x, train_y, val_x, val_y  # floats work too
         self.test_x, self.test_y = val_x, val_y
 
 
