@@ -91,7 +91,7 @@ def test_digit_filters_show_only_matching_mistakes(default_eval, true_digit, pre
     assert summary.startswith(f"**{len(expected):,}** mistakes for")
 
 
-def test_a_filter_with_no_mistakes_says_so():
+def test_a_filter_with_no_mistakes_says_so(mnist):
     at = open_page()
     at.selectbox(key="mistakes_true").set_value(1)
     at.selectbox(key="mistakes_predicted").set_value(1)
@@ -127,7 +127,7 @@ def test_closer_look_shows_the_chosen_digit(default_eval):
     assert f"Test digit #{chosen}: true {true}, predicted {predicted}" in captions
 
 
-def test_filters_survive_a_visit_to_another_page():
+def test_filters_survive_a_visit_to_another_page(mnist):
     at = open_page()
     at.selectbox(key="mistakes_true").set_value(5)
     rerun(at)

@@ -88,7 +88,7 @@ def test_chosen_unit_shows_its_bias_and_the_digits_that_excite_it(default_model,
     assert top_strip.captions == expected
 
 
-def test_second_unit_page_and_evolution_slider(default_model):
+def test_second_unit_page_and_evolution_slider(mnist, default_model):
     at = open_page()
     at.selectbox(key="weights_units_page").set_value(1)
     last = len(default_model.snapshot_steps) - 1
@@ -125,7 +125,7 @@ def test_two_hidden_layers_show_the_deeper_layer_as_a_heatmap(deep_model):
     assert len(charts) == 5
 
 
-def test_wide_untrained_layer_pages_its_units_and_says_there_is_no_history(wide_model):
+def test_wide_untrained_layer_pages_its_units_and_says_there_is_no_history(mnist, wide_model):
     at = open_page(wide_model)
     options = at.selectbox(key="weights_units_page").options
     assert len(options) == 13 and options[-1] == "units 768–799"
@@ -144,7 +144,7 @@ def test_a_smaller_new_model_clamps_the_chosen_unit_and_page(default_model, smal
     assert "Unit 31" in captions(at)
 
 
-def test_change_since_start_view_draws_the_difference(default_model):
+def test_change_since_start_view_draws_the_difference(mnist, default_model):
     at = open_page()
     assert at.radio(key="weights_view").value == "Weights"
     at.radio(key="weights_view").set_value("Change since the start of training")
@@ -156,7 +156,7 @@ def test_change_since_start_view_draws_the_difference(default_model):
 
 
 @pytest.mark.parametrize("page", [PAGE, "pages/mistakes.py"])
-def test_a_diverged_model_still_renders_with_a_warning(page):
+def test_a_diverged_model_still_renders_with_a_warning(mnist, page):
     config = PRESETS["fast"].replace(hidden=(16,))
     network = MLP.create(config.layer_sizes, config.activation, config.loss, "he", np.random.default_rng(0))
     network.weights[0][:5] = np.nan
