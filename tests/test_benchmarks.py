@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import run
+from tests.browser_support import chromium_path, require
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,3 +104,22 @@ def test_a_failed_section_is_reported_not_fatal():
     }
     text = run.markdown(report)
     assert "## memory: FAILED" in text and "RuntimeError: out of memory" in text
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_server_memory_benchmark_reports_every_stage(mnist):
+    """The browser-driven memory benchmark runs end to end; its figures are reported, not judged."""
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.server_memory", "--epochs", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert 0 < figures["started"] < figures["data_loaded"] <= figures["training_peak"]
+    assert figures["training_samples"] >= 1 and figures["mistakes_open"] > 0
+    assert "target: < 500 MB" in done.stdout
