@@ -23,8 +23,7 @@ still connected?", supplied by the web layer so this module stays UI-free). Whil
 are active, a watchdog daemon thread calls it about once a second and stops (or cancels,
 if queued) every job whose owner has been gone for ``owner_grace`` seconds, so a closed tab
 frees its slot within a few seconds. The watchdog ends itself when nothing is left to
-watch. ``touch``/``reap_idle`` remain for callers without such a check; they must drive
-them themselves.
+watch. A caller without such a check can stop a gone owner's jobs with ``stop_owner``.
 
 Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
 stopped queued job simply leaves the queue; a liveness check that raises counts as "still
@@ -211,7 +210,6 @@ class TrainingJob:
         self.submitted_at = time.time()
         self.started_at: float | None = None
         self.finished_at: float | None = None
-        self.last_seen = time.monotonic()
         self.abandoned = False
         self._is_alive = is_alive
         self._owner_gone_since: float | None = None
@@ -307,10 +305,6 @@ class TrainingJob:
             return bool(self._is_alive())
         except Exception:  # noqa: BLE001 - a broken check must not kill runs: max_seconds still caps them
             return True
-
-    def touch(self) -> None:
-        """Record that someone is still watching this job (see ``JobManager.reap_idle``)."""
-        self.last_seen = time.monotonic()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job has ended; returns False on timeout."""
@@ -470,14 +464,6 @@ class JobManager:
         for job in jobs:
             job.stop()
         return len(jobs)
-
-    def reap_idle(self, max_idle_seconds: float) -> list[TrainingJob]:
-        """Stop the active jobs nobody has ``touch``-ed for ``max_idle_seconds``; returns them."""
-        now = time.monotonic()
-        idle = [job for job in self.queued() + self.running() if now - job.last_seen > max_idle_seconds]
-        for job in idle:
-            job.stop()
-        return idle
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Stop all jobs and wait for their threads; True if all ended within ``timeout``."""

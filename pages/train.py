@@ -193,7 +193,6 @@ def live_body() -> None:
     if job is None:
         no_run_yet()
         return
-    job.touch()
     if job.done and common.collect_finished_job():
         st.rerun()  # the whole page (and the sidebar) should now see the new model
     if job.status == "queued":
