@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from mnistcore.config import N_INPUTS, TrainConfig
 from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
@@ -54,12 +55,6 @@ DEFAULT_MAX_PARAMETERS = 1_000_000  # the 'best' preset (784-800-10) has 636,010
 DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
 DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
 DEFAULT_OWNER_GRACE_SECONDS = 2.0  # a network blip or a reconnect must not kill a run
-_OPENBLAS_SETTERS = (
-    "scipy_openblas_set_num_threads64_",
-    "scipy_openblas_set_num_threads",
-    "openblas_set_num_threads64_",
-    "openblas_set_num_threads",
-)
 
 #: Job states. 'queued' -> 'running' <-> 'paused' -> 'finishing' -> one of the final states.
 FINAL_STATES = ("finished", "stopped", "diverged", "failed")
@@ -76,21 +71,11 @@ def limit_blas_threads(threads: int) -> bool:
     Each training job then uses one core, so ``max_concurrent`` jobs fill that many cores.
     Why it matters: a minibatch product is small (100 x 784 x 128), and on a busy 2-core
     machine OpenBLAS's spinning worker threads fight the other jobs, the web server and each
-    other; here one thread trained the fast preset about 7x faster than two. Works through
-    OpenBLAS's C API on Linux; elsewhere (e.g. macOS Accelerate) it does nothing."""
-    try:
-        with open("/proc/self/maps") as maps:
-            libraries = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
-    except OSError:
-        return False
-    for path in sorted(libraries):
-        library = ctypes.CDLL(path)
-        for name in _OPENBLAS_SETTERS:
-            setter = getattr(library, name, None)
-            if setter is not None:
-                setter(int(threads))
-                return True
-    return False
+    other; here one thread trained the fast preset about 7x faster than two. threadpoolctl
+    finds the BLAS NumPy loaded (OpenBLAS, MKL or BLIS) and calls its own thread setter;
+    with none of them (e.g. macOS Accelerate) nothing changes and this returns False."""
+    limiter = threadpool_limits(limits=int(threads), user_api="blas")  # not a `with`: the cap stays
+    return bool(limiter.get_original_num_threads().get("blas"))
 
 
 def release_free_memory() -> bool:
