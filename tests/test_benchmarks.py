@@ -108,11 +108,11 @@ def test_a_failed_section_is_reported_not_fatal():
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_server_memory_benchmark_reports_every_stage(mnist):
-    """The browser-driven memory benchmark runs end to end; its figures are reported, not judged."""
+def test_dashboard_benchmark_reports_refresh_slowdown_and_memory(mnist):
+    """The browser-driven dashboard benchmark runs end to end; its figures are reported, not judged."""
     require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.server_memory", "--epochs", "1", "--json"],
+        [sys.executable, "-m", "benchmarks.dashboard", "--epochs", "3", "--pairs", "1", "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -120,6 +120,8 @@ def test_server_memory_benchmark_reports_every_stage(mnist):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.splitlines()[-1])
-    assert 0 < figures["started"] < figures["data_loaded"] <= figures["training_peak"]
-    assert figures["training_samples"] >= 1 and figures["mistakes_open"] > 0
-    assert "target: < 500 MB" in done.stdout
+    memory = figures["memory_mb"]
+    assert 0 < memory["started"] < memory["data_loaded"] <= memory["training_peak"] and memory["mistakes_open"] > 0
+    assert len(figures["refresh_hz"]) == len(figures["slowdown"]) == 1
+    assert figures["page_samples_per_second"][0] > 0 and figures["cli_samples_per_second"][0] > 0
+    assert "slowdown with the page open" in done.stdout and "target < 500 MB" in done.stdout
