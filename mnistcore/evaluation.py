@@ -1,9 +1,9 @@
 """One pass of a trained network over the test set, kept for the Mistakes and Weights pages.
 
 ``evaluate_model`` runs the 10,000 test digits through the network once and keeps what
-the insight pages need: the output probabilities, the predictions, the first hidden
-layer's activations (to find the digits that excite a unit), the confusion matrix and
-the accuracies.  The pages cache the result per model, so every later rerun only
+the insight pages need: the output probabilities, the predictions, a summary of each
+first-layer unit (mean activation, how often it fires, the digits that excite it most),
+the confusion matrix and the accuracies.  The pages cache the result per model, so every later rerun only
 slices these arrays.  The rest of the module turns arrays into pictures the pages show
 as they are: weight mosaics on the shared blue-white-red scale, digit thumbnails, and
 the numbering of hidden units into pages.
@@ -11,8 +11,9 @@ the numbering of hidden units into pages.
 Deliberate limits:
 
 * UI-free: NumPy only, no Streamlit or plotting library; images are ``uint8`` arrays.
-* The hidden activations are kept for the first hidden layer only, as float32
-  ``(n, H1)``: 32 MB for 800 units and 10,000 digits, the largest cost of an evaluation.
+* Of the hidden activations only per-unit summaries are kept, not the ``(n, H1)`` array
+  (32 MB for 800 units and 10,000 digits): an evaluation stays small enough to cache and
+  copy per rerun. ``TOP_PER_UNIT`` digits are kept for each unit.
 * ``probs`` are whatever the output layer produces: softmax probabilities for the
   cross-entropy loss, independent sigmoid scores (not summing to 1) for MSE.
 """
@@ -29,6 +30,7 @@ from mnistcore.insight import Mistake
 UNITS_PER_PAGE = 64  # first-layer units shown at once: an 8 x 8 mosaic stays readable
 GAP_GREY = 150  # between weight tiles: zero weights are white, so white gaps would vanish
 MOSAIC_GAP = 3  # pixels between tiles, at any enlargement
+TOP_PER_UNIT = 16  # digits kept per first-layer unit, strongest first: the Weights page shows them
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,11 @@ class Evaluation:
     labels : (n,) int64 true digits.
     probs : (n, 10) float32 output-layer activations.
     predictions : (n,) int64 argmax digit per sample.
-    hidden : (n, H1) float32 activations of the first hidden layer.
+    unit_mean : (H1,) float32 mean activation of each first-layer unit over the samples.
+    unit_active : (H1,) float64 share of samples on which each unit's activation is > 0.
+    unit_top : (H1, k) int64 per unit, the samples that excite it most, strongest first
+        (ties by lower index); k = ``TOP_PER_UNIT`` or fewer samples.
+    unit_top_values : (H1, k) float32 the activations of those samples.
     confusion : (10, 10) int64 counts, rows = true digit, columns = predicted.
     accuracy : share of samples predicted correctly.
     class_accuracy : (10,) float64 share of each true digit predicted correctly.
@@ -51,7 +57,10 @@ class Evaluation:
     labels: np.ndarray
     probs: np.ndarray
     predictions: np.ndarray
-    hidden: np.ndarray
+    unit_mean: np.ndarray
+    unit_active: np.ndarray
+    unit_top: np.ndarray
+    unit_top_values: np.ndarray
     confusion: np.ndarray
     accuracy: float
     class_accuracy: np.ndarray
@@ -80,9 +89,12 @@ class Evaluation:
         """One ``Mistake`` record (true, predicted, both confidences) per index, in order."""
         return insight.describe_mistakes(np.asarray(indices, dtype=np.int64), self.labels, self.probs)
 
-    def top_activating(self, unit: int, k: int = 16) -> np.ndarray:
-        """Indices (k,) of the samples that excite first-layer ``unit`` most, strongest first."""
-        return insight.top_activating(self.hidden, unit, k)
+    def top_activating(self, unit: int, k: int = TOP_PER_UNIT) -> np.ndarray:
+        """Indices (at most k, k <= ``TOP_PER_UNIT``) of the samples that excite first-layer
+        ``unit`` most, strongest first."""
+        if not 0 <= k <= self.unit_top.shape[1]:
+            raise ValueError(f"k must be in 0..{self.unit_top.shape[1]} (the digits kept per unit), got {k}")
+        return self.unit_top[unit, :k]
 
 
 def evaluate_model(network, test_x: np.ndarray, test_y: np.ndarray) -> Evaluation:
@@ -103,11 +115,16 @@ def evaluate_model(network, test_x: np.ndarray, test_y: np.ndarray) -> Evaluatio
     probs = outputs[-1].astype(np.float32, copy=False)
     predictions = probs.argmax(axis=1).astype(np.int64)
     confusion = insight.confusion_matrix(labels, predictions, n_classes)
+    hidden = outputs[0]
+    top = insight.top_activating(hidden, TOP_PER_UNIT)
     return Evaluation(
         labels=labels,
         probs=probs,
         predictions=predictions,
-        hidden=outputs[0].astype(np.float32, copy=False),
+        unit_mean=hidden.mean(axis=0, dtype=np.float64).astype(np.float32),
+        unit_active=(hidden > 0).mean(axis=0),
+        unit_top=top,
+        unit_top_values=np.take_along_axis(hidden.T, top, axis=1).astype(np.float32),
         confusion=confusion,
         accuracy=float(np.trace(confusion) / max(labels.size, 1)),
         class_accuracy=insight.per_class_accuracy(confusion),

@@ -357,7 +357,7 @@ def _evaluation(fingerprint: str, _model: TrainedModel) -> Evaluation:
 
 
 def evaluation(model: TrainedModel) -> Evaluation:
-    """``model`` on the test set (probabilities, first-layer activations, confusion matrix),
+    """``model`` on the test set (probabilities, first-layer unit summaries, confusion matrix),
     computed once per model: a newly trained model has a new fingerprint and is re-evaluated."""
     return _evaluation(model.fingerprint, model)
 

@@ -24,7 +24,6 @@ from mnistcore.evaluation import (
 from mnistcore.insight import symmetric_limit
 from pages.common import evaluated_model_header
 
-TOP_DIGITS = 16
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
 
 
@@ -110,18 +109,17 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
     )
     picture, numbers, outgoing = st.columns([2, 1, 3])
     picture.image(weight_picture(first_weights[:, unit], first_limit, scale=7), caption=f"Unit {unit}")
-    activations = ev.hidden[:, unit]
     numbers.metric("Bias", f"{network.biases[0][unit]:+.3f}")
-    numbers.metric("Mean activation", f"{activations.mean():.3f}", help="Over the 10,000 test digits.")
+    numbers.metric("Mean activation", f"{ev.unit_mean[unit]:.3f}", help="Over the 10,000 test digits.")
     if model.config.activation == "relu":
-        numbers.metric("Active on", f"{(activations > 0).mean():.0%}", help="Share of test digits it fires on.")
+        numbers.metric("Active on", f"{ev.unit_active[unit]:.0%}", help="Share of test digits it fires on.")
     with outgoing:
         st.altair_chart(charts.outgoing_weight_bars(network.weights[1][unit], ev.layer_limits[1]))
-    top = ev.top_activating(unit, TOP_DIGITS)
+    top, values = ev.unit_top[unit], ev.unit_top_values[unit]
     st.markdown(f"**The {len(top)} test digits that excite unit {unit} most** (caption: true digit · activation)")
     st.image(
         [digit_picture(data.test_x[i], scale=2) for i in top],
-        caption=[f"{ev.labels[i]} · {activations[i]:.2f}" for i in top],
+        caption=[f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top, values)],
     )
 
 

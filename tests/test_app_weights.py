@@ -83,7 +83,8 @@ def test_chosen_unit_shows_its_bias_and_the_digits_that_excite_it(default_model,
     assert next(m.value for m in at.metric if m.label == "Bias") == f"{bias:+.3f}"
     evaluation = evaluate_model(default_model.network, mnist.test_x, mnist.test_y)
     top = evaluation.top_activating(5, 16)
-    expected = [f"{mnist.test_y[i]} · {evaluation.hidden[i, 5]:.2f}" for i in top]
+    hidden = default_model.network.layer_outputs(mnist.test_x)[0]
+    expected = [f"{mnist.test_y[i]} · {hidden[i, 5]:.2f}" for i in top]
     top_strip = next(image for image in at.get("image") if len(image.captions) == 16)
     assert top_strip.captions == expected
 

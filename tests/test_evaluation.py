@@ -14,6 +14,7 @@ from mnistcore import insight
 from mnistcore.evaluation import (
     GAP_GREY,
     MOSAIC_GAP,
+    TOP_PER_UNIT,
     Evaluation,
     digit_picture,
     evaluate_model,
@@ -60,8 +61,11 @@ def test_tiny_evaluation_matches_hand_computed_answers(tiny):
     assert (ev.n_samples, ev.n_correct, ev.n_mistakes) == (6, 4, 2)
     np.testing.assert_allclose(ev.class_accuracy, [2 / 3, 1.0, 0.5])
     # relu of an identity layer: the hidden activations are the inputs themselves.
-    np.testing.assert_allclose(ev.hidden, x)
-    assert ev.probs.dtype == np.float32 and ev.hidden.dtype == np.float32
+    np.testing.assert_allclose(ev.unit_mean, x.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(ev.unit_active, (x > 0).mean(axis=0))
+    assert ev.unit_top.shape == ev.unit_top_values.shape == (3, 6)  # TOP_PER_UNIT capped at the 6 samples
+    np.testing.assert_allclose(ev.unit_top_values, np.take_along_axis(x.T, ev.unit_top, axis=1))
+    assert ev.probs.dtype == np.float32 and ev.unit_mean.dtype == ev.unit_top_values.dtype == np.float32
     np.testing.assert_allclose(ev.probs.sum(axis=1), 1.0, rtol=1e-6)
     assert ev.layer_limits == pytest.approx(
         (insight.symmetric_limit(np.eye(3)), insight.symmetric_limit(5 * np.eye(3)))
@@ -85,6 +89,9 @@ def test_tiny_top_activating_unit(tiny):
     # Unit 0 copies input 0: rows 0 (1.0) then 5 (0.7); unit 2 copies input 2: rows 2 then 4.
     np.testing.assert_array_equal(ev.top_activating(0, k=2), [0, 5])
     np.testing.assert_array_equal(ev.top_activating(2, k=2), [2, 4])
+    np.testing.assert_array_equal(ev.unit_top[1], [1, 3, 4, 0, 2, 5])  # ties (zeros) by lower index
+    with pytest.raises(ValueError, match="k must be in 0..6"):
+        ev.top_activating(0, k=7)
 
 
 @pytest.mark.parametrize(
@@ -214,10 +221,12 @@ def test_default_confusion_matrix_counts_every_test_digit_once(default_eval, def
 def test_default_evaluation_arrays_have_the_documented_shapes(default_eval, default_model, mnist):
     n_hidden = default_model.network.layer_sizes[1]
     assert default_eval.probs.shape == (10_000, 10) and default_eval.probs.dtype == np.float32
-    assert default_eval.hidden.shape == (10_000, n_hidden) and default_eval.hidden.dtype == np.float32
-    np.testing.assert_allclose(
-        default_eval.hidden[:50], default_model.network.layer_outputs(mnist.test_x[:50])[0], rtol=1e-5, atol=1e-6
-    )
+    assert default_eval.unit_mean.shape == default_eval.unit_active.shape == (n_hidden,)
+    assert default_eval.unit_top.shape == default_eval.unit_top_values.shape == (n_hidden, TOP_PER_UNIT)
+    hidden = default_model.network.layer_outputs(mnist.test_x)[0]
+    np.testing.assert_allclose(default_eval.unit_mean, hidden.mean(axis=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(default_eval.unit_active, (hidden > 0).mean(axis=0))
+    np.testing.assert_array_equal(default_eval.unit_top_values, np.take_along_axis(hidden.T, default_eval.unit_top, 1))
     assert len(default_eval.layer_limits) == len(default_model.network.weights)
 
 
@@ -253,9 +262,9 @@ def test_default_weight_images_one_per_hidden_unit(default_model):
         assert mosaic.shape == (rows * pitch - MOSAIC_GAP, columns * pitch - MOSAIC_GAP, 3)
 
 
-def test_default_top_activating_digits_excite_the_unit_most(default_eval):
+def test_default_top_activating_digits_excite_the_unit_most(default_eval, default_model, mnist):
     top = default_eval.top_activating(5, k=16)
-    column = default_eval.hidden[:, 5]
+    column = default_model.network.layer_outputs(mnist.test_x)[0][:, 5]
     assert len(top) == 16 and column[top[-1]] >= np.sort(column)[-16]
     assert (np.diff(column[top]) <= 0).all()
 
