@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mnistcore.config import PRESETS, TrainConfig
-from mnistcore.data import scale_pixels
+from mnistcore.data import load_mnist, scale_pixels
 from mnistcore.model import finish, train, trainer_for
 from mnistcore.network import MLP
 from mnistcore.optimizers import cosine_schedule
@@ -299,6 +299,17 @@ def test_short_real_run_raises_validation_accuracy(mnist):
     assert curve[-1] > curve[0] + 0.02 and curve[-1] > 0.9
     assert all(b > a - 0.02 for a, b in zip(curve, curve[1:])), curve  # rising, allowing batch noise
     assert result.status == "finished" and result.validation_accuracy == curve[-1]
+
+
+def test_a_run_on_mnist_trains_from_the_bytes_and_never_builds_the_float_training_set(mnist):
+    """The server's memory budget rests on this: 55 MB of bytes, not 172 MB of training floats."""
+    fresh = load_mnist()  # the shared fixture's splits may have been built by other tests
+    trainer = trainer_for(PRESETS["fast"].replace(steps=100), fresh)
+    trainer.run()
+    model = finish(trainer, fresh)
+    assert model.test_accuracy is not None and model.test_accuracy > 0.8
+    built = set(vars(fresh))
+    assert "train_x" not in built and {"val_x", "test_x"} <= built
 
 
 def test_real_diverging_run_is_reported(mnist):
