@@ -25,6 +25,7 @@ from mnistcore.insight import symmetric_limit
 from pages.common import evaluated_model_header
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
+DIGITS_PER_ROW = 8  # of the digits that excite a unit most
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -117,10 +118,12 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
         st.altair_chart(charts.outgoing_weight_bars(network.weights[1][unit], ev.layer_limits[1]))
     top, values = ev.unit_top[unit], ev.unit_top_values[unit]
     st.markdown(f"**The {len(top)} test digits that excite unit {unit} most** (caption: true digit · activation)")
-    st.image(
-        [digit_picture(data.test_x[i], scale=2) for i in top],
-        caption=[f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top, values)],
-    )
+    for start in range(0, len(top), DIGITS_PER_ROW):  # even rows: a lone digit wrapped onto its own line looks lost
+        row = slice(start, start + DIGITS_PER_ROW)
+        st.image(
+            [digit_picture(data.test_x[i], scale=2) for i in top[row]],
+            caption=[f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top[row], values[row])],
+        )
 
 
 def block_range(label: str, size: int, key: str) -> range:
