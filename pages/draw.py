@@ -25,6 +25,36 @@ DEFAULT_STROKE = 18  # px at 280 px: ~2 px after scaling, like MNIST's pen
 PROBABILITY_CHART_HEIGHT = 240  # px, axes and title included
 VIEW_SCALE = 5  # the 28x28 input shown at 140 px, crisp
 EMPTY_PROMPT = "✏️ Draw a digit (0–9) in the black box: the prediction appears when you lift the pen."
+# streamlit-drawable-canvas 0.13 parks its toolbar, transparent but live, over the canvas's
+# top-right corner, and slides it up only once the pointer hovers the canvas. A finger has no
+# hover, so on a phone a stroke started there presses an invisible button (even "Reset")
+# instead of drawing; a quick mouse press there does the same. This stylesheet, put into the
+# component's shadow root, keeps the toolbar above the canvas, lets pointers through it while
+# it is hidden, and shows it for good on touch screens. Remove it once fixed upstream.
+CANVAS_TOOLBAR_FIX = """<script>
+(() => {
+  if (window.canvasToolbarFix) return;
+  window.canvasToolbarFix = true;
+  const css = `
+    .dc-toolbar, .dc-toolbar:hover, .dc-toolbar:focus-within, .dc-root:hover > .dc-toolbar,
+    .dc-toolbar[data-pinned="true"] { top: -3rem; }
+    .dc-toolbar[data-pinned="false"] { pointer-events: none; }
+    .dc-root:hover > .dc-toolbar, .dc-toolbar:focus-within { pointer-events: auto; }
+    @media (hover: none) { .dc-toolbar { opacity: 1; pointer-events: auto; } }`;
+  const patch = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.querySelector("style[data-toolbar-fix]")) {
+        const style = document.createElement("style");
+        style.dataset.toolbarFix = "";
+        style.textContent = css;
+        root.appendChild(style);
+      }
+    }
+  };
+  setInterval(patch, 250);  // the canvas remounts (Clear), and its shadow root may come late
+})();
+</script>"""
 
 
 def init_state() -> None:
@@ -77,7 +107,8 @@ def canvas_ui() -> np.ndarray | None:
             on_change=keep_stroke_width,
             help=f"{DEFAULT_STROKE} px on this {CANVAS_SIDE} px canvas matches MNIST's pen after scaling.",
         )
-    st.caption("Undo and redo are in the canvas's toolbar, which appears above it when you point at it.")
+    st.caption("Undo and redo are in the toolbar above the canvas: it shows when you point at it, always on a phone.")
+    st.html(CANVAS_TOOLBAR_FIX, unsafe_allow_javascript=True)  # our own constant, never user input
     return result.image_data
 
 

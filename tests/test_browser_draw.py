@@ -1,5 +1,6 @@
 """Real-browser test of the Draw page: Chromium draws digits with the mouse on the
-canvas of ``streamlit run app.py`` and reads the "Prediction" metric.
+canvas of ``streamlit run app.py`` and reads the "Prediction" metric; then with a finger
+on a phone-sized touch screen, where the canvas's toolbar must not swallow strokes.
 
 The strokes are written the way a person draws each digit (pen down, a polyline or
 curve sampled every few pixels with a little hand tremor, pen up), at a person's
@@ -210,16 +211,26 @@ def draw(page, strokes: list[list[Point]]) -> None:
     box = canvas_box(page)
     for stroke in strokes:
         x0, y0 = stroke[0]
-        # Travel to the start point and settle, as a hand does. (It matters: until the pointer
-        # hovers the canvas, the component's invisible toolbar covers the canvas's top-right
-        # corner and swallows a press there; hovering lifts the toolbar above the canvas.)
-        page.mouse.move(box["x"] + x0, box["y"] + y0, steps=8)
-        page.wait_for_timeout(350)
+        page.mouse.move(box["x"] + x0, box["y"] + y0, steps=8)  # travel to the start point, as a hand does
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
         page.mouse.up()
         page.wait_for_timeout(120)  # a person lifts the pen between strokes
+
+
+def touch_draw(page, strokes: list[list[Point]]) -> None:
+    """Draw each stroke with one finger (touch events: no hover, no mouse)."""
+    box = canvas_box(page)
+    touch = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in stroke]
+        touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
+        for point in points[1:]:
+            touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(120)
+    touch.detach()
 
 
 def wait_until_idle(page, timeout: float = 30.0) -> None:
@@ -272,22 +283,44 @@ def open_draw_page(page, base_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def draw_page():
-    """A Chromium page on the Draw page of a fresh ``streamlit run app.py``."""
+def served():
+    """(Chromium, base URL) of a fresh ``streamlit run app.py``, for this module's pages."""
     require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
     require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
         try:
-            open_draw_page(page, base_url)
-            yield page
-            assert not exceptions_on(page), exceptions_on(page)
-            assert not page.errors, page.errors
+            yield browser, base_url
         finally:
             browser.close()
+
+
+def _open_checked(served, **context_options):
+    """A new browser session on the Draw page; yields it and then checks it raised nothing."""
+    browser, base_url = served
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        open_draw_page(page, base_url)
+        yield page
+        assert not exceptions_on(page), exceptions_on(page)
+        assert not page.errors, page.errors
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def draw_page(served):
+    """The Draw page on a desktop-sized screen with a mouse."""
+    yield from _open_checked(served, viewport={"width": 1280, "height": 1000})
+
+
+@pytest.fixture(scope="module")
+def phone_page(served):
+    """The Draw page on a phone: 390 px wide, touch only, no hover."""
+    yield from _open_checked(served, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
 
 # --------------------------------------------------------------------------
@@ -324,6 +357,42 @@ def test_a_dot_is_not_a_digit(draw_page):
     assert draw_page.get_by_text(PROMPT).first.is_visible()
     assert draw_page.locator(METRIC_VALUE).count() == 0
     clear_canvas(draw_page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("digit", [7, 0, 5])  # each starts at the top, where the toolbar used to lie
+def test_a_finger_draws_on_a_phone_even_under_the_parked_toolbar(phone_page, digit):
+    rng = np.random.default_rng(200 + digit)
+    strokes = place_strokes(DIGIT_STROKES[digit][0], rng)
+    touch_draw(phone_page, strokes)
+    wait_until_idle(phone_page)
+    assert read_prediction(phone_page) == str(digit)
+    clear_canvas(phone_page)
+
+
+@pytest.mark.browser
+def test_a_phone_shows_the_canvas_toolbar_above_the_canvas(phone_page):
+    toolbar = phone_page.locator(".dc-toolbar").first.bounding_box()
+    canvas = canvas_box(phone_page)
+    assert toolbar["y"] + toolbar["height"] <= canvas["y"] + 1, (toolbar, canvas)  # not over the drawing
+    opacity = phone_page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")
+    assert float(opacity) == 1.0  # no hover on a phone: visible for good, so undo is reachable
+
+
+@pytest.mark.browser
+def test_a_mouse_press_under_the_parked_toolbar_draws(draw_page):
+    """Pressing at the canvas's top-right corner before hovering it draws (the hidden toolbar lets it through)."""
+    box = canvas_box(draw_page)
+    draw_page.mouse.move(box["x"] + box["width"] + 200, box["y"] + 100)  # away from the canvas: toolbar parked
+    draw_page.wait_for_timeout(300)
+    corner = (box["x"] + box["width"] - 30, box["y"] + 8)
+    hit = draw_page.evaluate(
+        "([x, y]) => { const host = document.elementFromPoint(x, y);"
+        " const inner = host && host.shadowRoot ? host.shadowRoot.elementFromPoint(x, y) : host;"
+        " return inner ? inner.className : null; }",
+        list(corner),
+    )
+    assert "upper-canvas" in str(hit), f"a press at the top-right corner lands on {hit!r}, not the canvas"
 
 
 # --------------------------------------------------------------------------
