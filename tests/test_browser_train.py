@@ -4,7 +4,7 @@ Opens the Train page from a share link for the ``fast`` preset, presses Train, w
 live Altair charts appear and the step counter grow while the run goes on, waits for the
 final test accuracy (>= 97%), downloads the model, refuses a bad upload and accepts a real
 model file, then visits every page and checks that none shows an exception or a JavaScript
-error."""
+error, and clicks a confusion-matrix cell on Mistakes to filter its gallery."""
 
 from __future__ import annotations
 
@@ -148,3 +148,26 @@ def test_every_page_renders_without_an_exception(browser_page):
         assert not exceptions_on(page), f"{name}: {exceptions_on(page)}"
         assert not page.errors, f"{name}: {page.errors}"
         assert page.locator("h1").count() >= 1, f"{name} shows no title"
+
+
+CELL_LABEL = re.compile(r"Predicted digit: (\d); True digit: (\d); count: (\d+)")
+
+
+def test_clicking_a_confusion_cell_filters_the_mistakes(browser_page):
+    """The Vega selection reaches the page: a click on a mistake cell sets both digit filters."""
+    page = browser_page
+    page.goto(f"{page.base_url}/mistakes", wait_until="domcontentloaded")
+    wait_for_app(page, timeout=60)
+    cells = page.locator('[data-testid="stVegaLiteChart"] path[aria-roledescription="rect mark"]')
+    cells.first.wait_for(timeout=30_000)
+    labels = [CELL_LABEL.match(label or "") for label in cells.evaluate_all("els => els.map(e => e.ariaLabel)")]
+    # The cell with the most mistakes (the first layer's 100 cells; the click layer above repeats them).
+    mistakes = [(int(m[3]), int(m[2]), int(m[1]), i) for i, m in enumerate(labels) if m and m[1] != m[2]]
+    count, true, predicted, index = max(mistakes)
+    box = cells.nth(index).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    summary = page.get_by_text(re.compile(r"mistakes? for true digit"))
+    summary.first.wait_for(timeout=30_000)
+    assert summary.first.inner_text().startswith(f"{count:,} mistake")
+    assert f"true digit {true}, predicted as {predicted}" in summary.first.inner_text()
+    assert not exceptions_on(page) and not page.errors
