@@ -3,8 +3,8 @@
 ``evaluate_model`` runs the 10,000 test digits through the network once and keeps what
 the insight pages need: the output probabilities, the predictions, a summary of each
 first-layer unit (mean activation, how often it fires, the digits that excite it most),
-the confusion matrix and the accuracies.  The pages cache the result per model, so every later rerun only
-slices these arrays.  The rest of the module turns arrays into pictures the pages show
+the confusion matrix and the accuracies.  The pages cache the result per model, so
+every later rerun only slices these arrays.  The rest of the module turns arrays into pictures the pages show
 as they are: weight mosaics on the shared blue-white-red scale, digit thumbnails, and
 the numbering of hidden units into pages.
 
@@ -88,13 +88,6 @@ class Evaluation:
     def describe(self, indices: np.ndarray) -> list[Mistake]:
         """One ``Mistake`` record (true, predicted, both confidences) per index, in order."""
         return insight.describe_mistakes(np.asarray(indices, dtype=np.int64), self.labels, self.probs)
-
-    def top_activating(self, unit: int, k: int = TOP_PER_UNIT) -> np.ndarray:
-        """Indices (at most k, k <= ``TOP_PER_UNIT``) of the samples that excite first-layer
-        ``unit`` most, strongest first."""
-        if not 0 <= k <= self.unit_top.shape[1]:
-            raise ValueError(f"k must be in 0..{self.unit_top.shape[1]} (the digits kept per unit), got {k}")
-        return self.unit_top[unit, :k]
 
 
 def evaluate_model(network, test_x: np.ndarray, test_y: np.ndarray) -> Evaluation:

@@ -82,7 +82,7 @@ def test_chosen_unit_shows_its_bias_and_the_digits_that_excite_it(default_model,
     bias = default_model.network.biases[0][5]
     assert next(m.value for m in at.metric if m.label == "Bias") == f"{bias:+.3f}"
     evaluation = evaluate_model(default_model.network, mnist.test_x, mnist.test_y)
-    top = evaluation.top_activating(5, 16)
+    top = evaluation.unit_top[5]
     hidden = default_model.network.layer_outputs(mnist.test_x)[0]
     expected = [f"{mnist.test_y[i]} · {hidden[i, 5]:.2f}" for i in top]
     strips = [image.captions for image in at.get("image") if len(image.captions) == 8]  # two rows of 8

@@ -87,11 +87,9 @@ def test_tiny_mistake_filter_and_order(tiny):
 def test_tiny_top_activating_unit(tiny):
     ev, _, _ = tiny
     # Unit 0 copies input 0: rows 0 (1.0) then 5 (0.7); unit 2 copies input 2: rows 2 then 4.
-    np.testing.assert_array_equal(ev.top_activating(0, k=2), [0, 5])
-    np.testing.assert_array_equal(ev.top_activating(2, k=2), [2, 4])
+    np.testing.assert_array_equal(ev.unit_top[0, :2], [0, 5])
+    np.testing.assert_array_equal(ev.unit_top[2, :2], [2, 4])
     np.testing.assert_array_equal(ev.unit_top[1], [1, 3, 4, 0, 2, 5])  # ties (zeros) by lower index
-    with pytest.raises(ValueError, match="k must be in 0..6"):
-        ev.top_activating(0, k=7)
 
 
 @pytest.mark.parametrize(
@@ -263,7 +261,7 @@ def test_default_weight_images_one_per_hidden_unit(default_model):
 
 
 def test_default_top_activating_digits_excite_the_unit_most(default_eval, default_model, mnist):
-    top = default_eval.top_activating(5, k=16)
+    top = default_eval.unit_top[5]
     column = default_model.network.layer_outputs(mnist.test_x)[0][:, 5]
     assert len(top) == 16 and column[top[-1]] >= np.sort(column)[-16]
     assert (np.diff(column[top]) <= 0).all()
