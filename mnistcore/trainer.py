@@ -123,7 +123,7 @@ class Batches:
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, n_classes: int, batch: int, dtype, rng):
         self.images, self.batch, self.rng = images, batch, rng
-        self.bytes = np.empty((batch, images.shape[1]), np.uint8) if images.dtype == np.uint8 else None
+        self.byte_batch = np.empty((batch, images.shape[1]), np.uint8) if images.dtype == np.uint8 else None
         self.x = np.empty((batch, images.shape[1]), dtype)
         self.y = np.empty((batch, n_classes), dtype)
         self.targets = np.eye(n_classes, dtype=dtype)[labels]  # one-hot, (n, 10): small
@@ -136,9 +136,9 @@ class Batches:
             self.order, self.pos = self.rng.permutation(len(self.order)), 0
         rows = self.order[self.pos : self.pos + self.batch]
         self.pos += self.batch
-        if self.bytes is not None:
-            self.images.take(rows, axis=0, out=self.bytes)
-            scale_pixels(self.bytes, self.x)  # float32 values, cast to a float64 buffer as they are
+        if self.byte_batch is not None:
+            self.images.take(rows, axis=0, out=self.byte_batch)
+            scale_pixels(self.byte_batch, self.x)  # float32 values, cast to a float64 buffer as they are
         elif self.images.dtype == self.x.dtype:
             self.images.take(rows, axis=0, out=self.x)
         else:  # e.g. a float64 run on float32 images: np.take(out=) cannot cast
