@@ -1,4 +1,4 @@
-"""Pure chart builders for the dashboard: training data in, an ``alt.Chart`` (or DOT text) out.
+"""Pure chart builders for the dashboard: training data in, an ``alt.Chart`` out.
 
 No Streamlit here: every function returns a chart object whose ``to_dict()`` is the
 complete Vega-Lite spec with the data inline, so it can be tested without a server and
@@ -288,31 +288,3 @@ def network_chart(
         text(details, fontSize=12, color="#4A5670"),
         text(weights, fontSize=11, color="#4A5670"),
     ).properties(height=height)
-
-
-def network_diagram_dot(layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse") -> str:
-    """Graphviz DOT text drawing the layers left to right, each edge labelled with its weights.
-
-    Parameters
-    ----------
-    layer_sizes : [784, h1, ..., 10]
-    activation : the hidden layers' activation; ``loss`` names the output layer's loss
-    """
-    if len(layer_sizes) < 2 or any(int(n) < 1 for n in layer_sizes):
-        raise ValueError(f"layer_sizes must be at least two positive sizes, got {list(layer_sizes)}")
-    output = "softmax" if loss == "cross-entropy" else "sigmoid"
-    labels = [f"Input\\n{layer_sizes[0]:,} pixels (28×28)"]
-    labels += [f"Hidden {i}\\n{n:,} units · {activation}" for i, n in enumerate(layer_sizes[1:-1], start=1)]
-    labels.append(f"Output\\n{layer_sizes[-1]:,} digits · {output}")
-    lines = [
-        "digraph network {",
-        '  rankdir=LR; bgcolor="transparent"; nodesep=0.3; ranksep=0.6;',
-        '  node [shape=box, style="rounded,filled", fillcolor="#EEF2FB", color="#1F4FB4", '
-        'fontname="Helvetica", fontsize=18, margin="0.25,0.15"];',
-        '  edge [color="#5A6B8C", fontname="Helvetica", fontsize=15];',
-    ]
-    lines += [f'  l{i} [label="{label}"];' for i, label in enumerate(labels)]
-    for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-        lines.append(f'  l{i} -> l{i + 1} [label="{a * b:,} weights\\n+ {b:,} biases"];')
-    lines.append("}")
-    return "\n".join(lines)

@@ -4,7 +4,6 @@ without a browser or Streamlit."""
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 
@@ -15,7 +14,6 @@ from mnistcore.charts import (
     accuracy_chart,
     loss_chart,
     network_chart,
-    network_diagram_dot,
     thin,
     vega_lite_parts,
 )
@@ -122,20 +120,6 @@ def test_the_loss_chart_uses_a_log_scale_and_only_positive_finite_losses():
 
 def test_an_empty_run_gives_an_empty_chart_not_an_error():
     assert rows(accuracy_chart([]).to_dict()) == [] and rows(loss_chart([]).to_dict()) == []
-
-
-def test_the_network_diagram_has_one_box_per_layer_and_labelled_weights():
-    dot = network_diagram_dot([784, 16, 10], "sigmoid", "mse")
-    assert dot.startswith("digraph network {") and dot.rstrip().endswith("}")
-    boxes = re.findall(r"^\s*l(\d+) \[label=\"([^\"]*)\"\];", dot, flags=re.M)
-    assert [int(i) for i, _ in boxes] == [0, 1, 2]
-    assert "784 pixels" in boxes[0][1] and "16 units · sigmoid" in boxes[1][1] and "10 digits · sigmoid" in boxes[2][1]
-    edges = re.findall(r"l(\d) -> l(\d) \[label=\"([\d,]+) weights", dot)
-    assert edges == [("0", "1", "12,544"), ("1", "2", "160")]
-    deep = network_diagram_dot([784, 256, 64, 10], "relu", "cross-entropy")
-    assert "Hidden 2\\n64 units · relu" in deep and "10 digits · softmax" in deep
-    with pytest.raises(ValueError, match="at least two positive sizes"):
-        network_diagram_dot([784])
 
 
 def test_a_chart_splits_into_a_data_free_spec_and_its_table_for_fast_redraws():
