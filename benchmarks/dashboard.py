@@ -40,7 +40,14 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-from tests.browser_support import SERVER_PIDS, launch_browser, streamlit_server, wait_for_app
+from tests.browser_support import (
+    SERVER_PIDS,
+    launch_browser,
+    open_train_page,
+    press_train,
+    streamlit_server,
+    wait_for_app,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_TARGET_MB = 500
@@ -76,11 +83,9 @@ def _metric(page, label: str) -> float:
 
 def page_run(page, base_url: str, epochs: int, pid: int, memory: dict[str, float] | None) -> dict[str, float]:
     """Train the fast preset on the Train page; its samples/s and refresh rate (and RSS into ``memory``)."""
-    page.goto(f"{base_url}/train?preset=fast&epochs={epochs}", wait_until="domcontentloaded")
-    wait_for_app(page, timeout=60)
+    open_train_page(page, base_url, f"preset=fast&epochs={epochs}")
     page.evaluate(WATCH_PROGRESS)
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    press_train(page)
     samples = []
     deadline = time.monotonic() + 600
     while page.get_by_text(ENDED).count() == 0:

@@ -139,6 +139,20 @@ def wait_for_app(page, timeout: float = 30.0) -> None:
     page.wait_for_timeout(300)
 
 
+def open_train_page(page, base_url: str, query: str = "", timeout: float = 60.0) -> None:
+    """Open the Train page (with a share link's query) and wait until it is ready to train."""
+    page.goto(f"{base_url}/train?{query}", wait_until="domcontentloaded")
+    page.get_by_text("press Train").first.wait_for(timeout=timeout * 1000)
+    wait_for_app(page)
+
+
+def press_train(page, until_progress: bool = True) -> None:
+    """Press Train; then wait for the run's progress bar, unless the run may be queued."""
+    page.get_by_role("button", name="Train", exact=True).click()
+    if until_progress:
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+
+
 def exceptions_on(page) -> list[str]:
     """Texts of any Streamlit exception boxes on the page."""
     return page.eval_on_selector_all('[data-testid="stException"]', "els => els.map(e => e.innerText.slice(0, 500))")

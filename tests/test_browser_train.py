@@ -21,7 +21,16 @@ except ImportError:  # optional locally; CI installs it
 from mnistcore.config import PRESETS
 from mnistcore.model import TrainedModel
 from pages.common import DEFAULT_MODEL_PATH
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server, wait_for_app
+from tests.browser_support import (
+    chromium_path,
+    exceptions_on,
+    launch_browser,
+    open_train_page,
+    press_train,
+    require,
+    streamlit_server,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
@@ -57,11 +66,8 @@ def metric_value(page, label: str) -> str | None:
 
 
 def open_train(page, query: str) -> None:
-    page.goto(f"{page.base_url}/train?{query}", wait_until="domcontentloaded")
-    page.get_by_text("press Train").first.wait_for(timeout=60_000)
-    wait_for_app(page)
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    open_train_page(page, page.base_url, query)
+    press_train(page)
 
 
 def wait_for_step(page, condition, timeout: float = 60.0) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -142,14 +141,17 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-    from tests.browser_support import chromium_path, exceptions_on, launch_browser, streamlit_server, wait_for_app
+    from tests.browser_support import (
+        chromium_path,
+        exceptions_on,
+        launch_browser,
+        open_train_page,
+        require,
+        streamlit_server,
+    )
 
-    missing = "playwright is not installed" if sync_playwright is None else ""
-    missing = missing or ("Chromium not found (apt-get install -y chromium)" if chromium_path() is None else "")
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing, pytrace=False)
-        pytest.skip(missing)
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     huge = tmp_path / "huge.npz"
     with open(huge, "wb") as file:  # one byte over the limit, without holding it in memory
         file.truncate(common.MAX_UPLOAD_BYTES + 1)
@@ -162,9 +164,9 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         markup = quote("<script>alert(1)</script>")
-        page.goto(f"{base_url}/train?preset=fast&hidden={markup}&activation=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E")
-        page.get_by_text("press Train").first.wait_for(timeout=60_000)
-        wait_for_app(page)
+        open_train_page(
+            page, base_url, f"preset=fast&hidden={markup}&activation=%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E"
+        )
         page.get_by_text("Setting hidden: '<script>alert(1)").wait_for(timeout=10_000)  # shown as text, escaped
         assert page.locator("script:has-text('alert(1)'), img[src='x']").count() == 0 and not dialogs
 

@@ -36,6 +36,7 @@ from tests.browser_support import (
     chromium_path,
     exceptions_on,
     launch_browser,
+    press_train,
     require,
     streamlit_server,
     wait_for_app,
@@ -100,7 +101,7 @@ def wait_for_counts(observer, expected: tuple[int, int], timeout: float) -> floa
 def open_and_train(browser, base_url: str, query: str):
     page = new_page(browser, base_url, f"train?{query}")
     page.get_by_text("press Train").first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="Train", exact=True).click()
+    press_train(page, until_progress=False)  # the third of them is queued
     return page
 
 
@@ -171,10 +172,9 @@ def test_five_visitors_train_at_once_queue_over_the_limit_and_see_only_their_own
     started = time.monotonic()
 
     for page in pages[:MAX_JOBS]:  # the long runs take both slots
-        page.get_by_role("button", name="Train", exact=True).click()
-        page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+        press_train(page)
     for place, page in enumerate(pages[MAX_JOBS:], start=1):
-        page.get_by_role("button", name="Train", exact=True).click()
+        press_train(page, until_progress=False)
         page.get_by_text(f"Queued: place {place}.").wait_for(timeout=30_000)
     assert server_counts(observer) == (MAX_JOBS, len(pages) - MAX_JOBS)
     rss_queued = rss(pid)

@@ -22,7 +22,13 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser_support import launch_browser, streamlit_server, wait_for_app  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    launch_browser,
+    open_train_page,
+    press_train,
+    streamlit_server,
+    wait_for_app,
+)
 
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_BYTES = 300_000
@@ -52,11 +58,8 @@ def open_page(page, name: str) -> None:
 
 def train_mid_run(page, base_url: str) -> None:
     """Start the fast preset and wait until the curves have a few points."""
-    page.goto(f"{base_url}/train?preset=fast", wait_until="domcontentloaded")
-    page.get_by_text("press Train").first.wait_for(timeout=90_000)
-    wait_for_app(page)
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    open_train_page(page, base_url, "preset=fast", timeout=90)
+    press_train(page)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # about 40% of the way: the curves are telling, the run still going
         text = page.locator('[data-testid="stProgress"]').first.inner_text()
