@@ -4,10 +4,13 @@ Conventions (as in scikit-learn): a batch is a matrix of *rows*, shape (batch, f
 layer ``l`` maps ``a[l]`` of shape (batch, n_l) to ``a[l+1] = f(a[l] @ W[l] + b[l])`` with
 ``W[l]`` of shape (n_l, n_{l+1}) and ``b[l]`` of shape (n_{l+1},). ``a[0]`` is the input.
 
-Two forward paths, on purpose:
+Three forward paths, on purpose, and one backprop (``backprop``) behind both gradients:
 
-* ``forward`` keeps every layer's activations, in buffers reused from step to step,
-  because ``backward`` needs them (this is the training path);
+* ``forward`` + ``backward`` keep every layer's activations and gradients in buffers
+  reused from step to step (the training path: no allocation per step);
+* ``gradients_for`` runs ``forward_trace`` and ``backprop`` on fresh arrays and returns
+  everything (z, a, delta, dW, db): true gradients with no side effect, for a learner to
+  look at or a test to check;
 * ``predict_proba`` allocates freely and keeps nothing: it is the path for evaluation and
   for the dashboard, and it is safe to call from another thread while training runs.
 
@@ -22,6 +25,7 @@ a time (the reusable buffers are not shared-safe); no dropout or batch norm.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -69,6 +73,70 @@ def _packed(arrays: Sequence[Array], dtype: np.dtype) -> tuple[Array, list[Array
         views.append(view)
         start += a.size
     return flat, views
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """One forward and backward pass, kept whole (what the Backprop page shows).
+
+    For a batch of B rows and layers l = 0 .. L-1 (L weight matrices):
+    zs[l], deltas[l] : (B, n_{l+1}), the pre-activations and dLoss/dz of layer l's outputs;
+    activations : [x, a1, ..., aL], with a[l+1] = f(zs[l]);
+    weights[l] : dLoss/dW[l], (n_l, n_{l+1}); biases[l] : dLoss/db[l], (n_{l+1},).
+    """
+
+    zs: list[Array]
+    activations: list[Array]
+    deltas: list[Array]
+    weights: list[Array]
+    biases: list[Array]
+
+    def parameters(self) -> list[Array]:
+        """[dW0, db0, dW1, db1, ...], in the order of ``MLP.parameters``."""
+        return [g for gg in zip(self.weights, self.biases) for g in gg]
+
+
+def backprop(
+    net: MLP,
+    activations: Sequence[Array],
+    y: Array,
+    weight_decay: float,
+    grad_weights: Sequence[Array],
+    grad_biases: Sequence[Array],
+    deltas: Sequence[Array],
+    derivs: Sequence[Array],
+) -> None:
+    """The chain rule, layer by layer from the output back to the input.
+
+    Writes dLoss/dW[l] into ``grad_weights[l]``, dLoss/db[l] into ``grad_biases[l]`` and
+    dLoss/dz of layer l into ``deltas[l]`` (B, n_{l+1}); ``derivs`` is scratch of the same
+    shapes. The loss is the batch mean (plus λ/2·ΣW² when ``weight_decay`` = λ > 0).
+    Every array is written, none allocated: training passes buffers it reuses every step,
+    ``MLP.gradients_for`` passes fresh ones.
+    """
+    # The derivative of the cost with respect to the output pre-activations, delta,
+    # comes from the output/loss pair (for MSE: (a - y) * sigmoid'(z); for softmax and
+    # cross-entropy: p - y), divided by the batch size because the loss is a mean.
+    delta = net.output_loss.delta(activations[-1], y, deltas[-1])
+    for l in range(len(net.weights) - 1, -1, -1):
+        # Continue with the chain rule to find the weight gradient of this layer: multiply
+        # the previous layer's activations with delta, since d(aW+b)/dW = a.
+        # (n_l, B) @ (B, n_{l+1}) -> (n_l, n_{l+1}): summed over the batch.
+        np.matmul(activations[l].T, delta, out=grad_weights[l])
+        # The bias gradient is delta, since the next derivative via the chain rule is
+        # d(aW+b)/db = 1 (summed over the batch: delta already carries the 1/batch).
+        np.add.reduce(delta, axis=0, out=grad_biases[l])
+        if weight_decay:
+            grad_weights[l] += weight_decay * net.weights[l]  # d(λ/2·ΣW²)/dW = λW
+        if l == 0:
+            break  # the input needs no gradient
+        # Backpropagate: the cost's gradient with respect to the previous layer's
+        # activations is delta W^T, since d(aW+b)/da = W: (B, n_{l+1}) @ (n_{l+1}, n_l) ...
+        grad_a = np.matmul(delta, net.weights[l].T, out=deltas[l - 1])
+        # ... and multiplying by the activation's derivative f'(z), written through its
+        # output a = f(z), gives that layer's delta.
+        grad_a *= net.activation.derivative(activations[l], derivs[l - 1])
+        delta = grad_a
 
 
 class MLP:
@@ -136,6 +204,12 @@ class MLP:
         """[dW0, db0, dW1, db1, ...], filled by ``backward``, in the order of ``parameters``."""
         return [g for gg in zip(self.grad_weights, self.grad_biases) for g in gg]
 
+    def update_arrays(self) -> tuple[list[Array], list[Array]]:
+        """(parameters, gradients) for an optimizer: the two flat buffers when every array is
+        still a view of them (one update for the whole network), else the per-layer lists."""
+        packed = self.packed()
+        return ([packed[0]], [packed[1]]) if packed else (self.parameters(), self.gradients())
+
     def packed(self) -> tuple[Array, Array] | None:
         """(parameters, gradients) as two flat arrays, the buffers behind ``parameters()`` and
         ``gradients()``: an element-wise optimizer may update them instead, with the same
@@ -155,49 +229,64 @@ class MLP:
         return self._buffers[batch]
 
     def forward(self, x: Array) -> list[Array]:
-        """Forward propagation, keeping every layer's output for backprop.
+        """Forward propagation, keeping every layer's output for backprop (the training path).
 
         x : (batch, n_0). Returns [x, a1, ..., aL]; the arrays after x are reused buffers,
         valid until the next call with the same batch size.
         """
         acts, _, _ = self._buffers_for(x.shape[0])
         a = x
-        last = len(self.weights) - 1
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = np.matmul(a, w, out=acts[l])  # pre-activation z = a W + b ...
+            z = np.matmul(a, w, out=acts[l])  # pre-activation z = a W + b, (batch, n_{l+1}) ...
             z += b
-            f = self.output_loss.output if l == last else self.activation.forward
-            a = f(z, z)  # ... and the activation overwrites it in place: backprop needs only a
+            a = self._layer_function(l)(z, z)  # ... and the activation overwrites it in place: backprop needs only a
         return [x, *acts]
 
     def backward(self, activations: list[Array], y: Array, weight_decay: float = 0.0) -> list[Array]:
-        """Backpropagation: fill and return the gradients of the batch-mean loss.
+        """Backpropagation into the network's own gradient buffers (the training path).
 
         activations : the list returned by ``forward``; y : one-hot targets (batch, n_L).
         weight_decay : L2 coefficient λ; adds λ/2·ΣW² to the loss (biases are not decayed).
+        Returns ``gradients()``: [dW0, db0, ...], overwritten by the next call. For gradients
+        that stay yours, with no shared buffer touched, call ``gradients_for`` instead.
         """
         _, deltas, derivs = self._buffers_for(y.shape[0])
-        # The derivative of the cost with respect to the output pre-activations, delta,
-        # comes from the output/loss pair (for MSE: (a - y) * sigmoid'(z)).
-        delta = self.output_loss.delta(activations[-1], y, deltas[-1])
-        for l in range(len(self.weights) - 1, -1, -1):
-            # Continue with the chain rule to find the weight gradient of this layer: multiply
-            # the previous layer's activations with delta, since d(aW+b)/dW = a.
-            np.matmul(activations[l].T, delta, out=self.grad_weights[l])
-            # The bias gradient is delta, since the next derivative via the chain rule is
-            # d(aW+b)/db = 1 (summed over the batch: delta already carries the 1/batch).
-            np.add.reduce(delta, axis=0, out=self.grad_biases[l])
-            if weight_decay:
-                self.grad_weights[l] += weight_decay * self.weights[l]
-            if l == 0:
-                break  # the input needs no gradient
-            # Backpropagate: the cost's gradient with respect to the previous layer's
-            # activations is delta W^T, since d(aW+b)/da = W ...
-            grad_a = np.matmul(delta, self.weights[l].T, out=deltas[l - 1])
-            # ... and multiplying by the activation's derivative gives that layer's delta.
-            grad_a *= self.activation.derivative(activations[l], derivs[l - 1])
-            delta = grad_a
+        backprop(self, activations, y, weight_decay, self.grad_weights, self.grad_biases, deltas, derivs)
         return self.gradients()
+
+    def gradients_for(self, x: Array, y: Array, weight_decay: float = 0.0) -> Gradients:
+        """The batch-mean loss's true gradients for inputs x (batch, n_0) and one-hot targets y,
+        in fresh arrays, with every layer's pre-activations, activations and deltas.
+
+        Side-effect free: no buffer of the network is used, so it is safe on a model that
+        other threads read (the dashboard's shared default) and its result never changes
+        under you. The arithmetic is ``backprop``'s, the same function training calls.
+        """
+        zs, activations = self.forward_trace(x)
+        sizes = self.layer_sizes[1:]
+        deltas = [np.empty((x.shape[0], n), self.dtype) for n in sizes]
+        derivs = [np.empty((x.shape[0], n), self.dtype) for n in sizes]
+        grad_weights = [np.empty_like(w) for w in self.weights]
+        grad_biases = [np.empty_like(b) for b in self.biases]
+        backprop(self, activations, y, weight_decay, grad_weights, grad_biases, deltas, derivs)
+        return Gradients(zs, activations, deltas, grad_weights, grad_biases)
+
+    def forward_trace(self, x: Array) -> tuple[list[Array], list[Array]]:
+        """The forward pass keeping everything, in fresh arrays: (zs, activations).
+
+        zs[l] = a[l] W[l] + b[l], shape (batch, n_{l+1}); activations = [x, a1, ..., aL]."""
+        a = np.asarray(x, dtype=self.dtype)
+        zs, activations = [], [a]
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ w + b
+            a = self._layer_function(l)(z, np.empty_like(z))
+            zs.append(z)
+            activations.append(a)
+        return zs, activations
+
+    def _layer_function(self, l: int) -> Callable[[Array, Array], Array]:
+        """Layer l's non-linearity: the hidden activation, or the output layer's for the last."""
+        return self.output_loss.output if l == len(self.weights) - 1 else self.activation.forward
 
     def loss(self, x: Array, y: Array, weight_decay: float = 0.0) -> float:
         """The batch-mean loss (plus the L2 term) for inputs x and one-hot targets y."""
@@ -208,32 +297,27 @@ class MLP:
     # ---------------------------------------------------------------- inference path
     def layer_outputs(self, x: Array, chunk: int = 5000) -> list[Array]:
         """Every layer's output for x (n, n_0), computed in chunks; [a1, ..., aL], fresh arrays."""
-        outputs: list[list[Array]] = [[] for _ in self.weights]
-        last = len(self.weights) - 1
-        for start in range(0, x.shape[0], chunk):
-            a = np.asarray(x[start : start + chunk], dtype=self.dtype)
-            for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-                z = a @ w
-                z += b
-                a = (self.output_loss.output if l == last else self.activation.forward)(z, z)
-                outputs[l].append(a)
+        parts = [self._chunk_outputs(x[start : start + chunk]) for start in range(0, x.shape[0], chunk)]
         return [
-            np.concatenate(parts) if parts else np.empty((0, n), self.dtype)
-            for parts, n in zip(outputs, self.layer_sizes[1:])
+            np.concatenate([p[l] for p in parts]) if parts else np.empty((0, n), self.dtype)
+            for l, n in enumerate(self.layer_sizes[1:])
         ]
 
     def predict_proba(self, x: Array, chunk: int = 5000) -> Array:
         """Output activations (n, n_L): class probabilities for softmax, per-class scores for sigmoid."""
-        last = len(self.weights) - 1
-        parts = []
-        for start in range(0, x.shape[0], chunk):
-            a = np.asarray(x[start : start + chunk], dtype=self.dtype)
-            for l, (w, b) in enumerate(zip(self.weights, self.biases)):
-                z = a @ w
-                z += b
-                a = (self.output_loss.output if l == last else self.activation.forward)(z, z)
-            parts.append(a)
+        parts = [self._chunk_outputs(x[start : start + chunk])[-1] for start in range(0, x.shape[0], chunk)]
         return np.concatenate(parts) if parts else np.empty((0, self.layer_sizes[-1]), self.dtype)
+
+    def _chunk_outputs(self, x: Array) -> list[Array]:
+        """[a1, ..., aL] for one chunk of rows; each layer's activation overwrites its own z."""
+        a = np.asarray(x, dtype=self.dtype)
+        outputs = []
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ w
+            z += b
+            a = self._layer_function(l)(z, z)
+            outputs.append(a)
+        return outputs
 
     def predict(self, x: Array) -> Array:
         """Predicted class per row (n,)."""

@@ -1,8 +1,10 @@
 """Optimizers and learning-rate schedules, separate from the network so they can be swapped.
 
-An optimizer owns its state (velocities, moment estimates) behind one method,
-``step(params, grads, lr)``, which updates the parameter arrays *in place*. It may use
-the gradient arrays as scratch space: backprop refills them on the next step.
+An optimizer owns its state (velocities, moment estimates) and its scratch space behind
+one method, ``step(params, grads, lr)``, which updates the parameter arrays *in place* and
+never writes to the gradients: after a step they still hold dLoss/dparams, so they can be
+plotted or checked. Each optimizer is made for the arrays it will update (their shapes and
+dtypes size its state and scratch); the scratch keeps a step free of allocations.
 
 A schedule is a pure function ``(base_lr, step, total_steps) -> lr``.
 
@@ -28,10 +30,13 @@ class Optimizer(Protocol):
 class SGD:
     """Plain gradient descent: p <- p - lr * g, the update the seed notebook performs."""
 
+    def __init__(self, params: Sequence[Array]):
+        self.scratch = [np.empty_like(p) for p in params]
+
     def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
-        for p, g in zip(params, grads):
-            g *= lr  # scale the gradient in place: no temporary array per step
-            p -= g
+        for p, g, s in zip(params, grads, self.scratch):
+            np.multiply(g, lr, out=s)  # lr * g into our own scratch: no temporary per step
+            p -= s
 
 
 class Momentum:
@@ -44,12 +49,13 @@ class Momentum:
     def __init__(self, params: Sequence[Array], momentum: float = 0.9):
         self.momentum = momentum
         self.velocities = [np.zeros_like(p) for p in params]
+        self.scratch = [np.empty_like(p) for p in params]
 
     def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
-        for p, g, v in zip(params, grads, self.velocities):
+        for p, g, v, s in zip(params, grads, self.velocities, self.scratch):
             v *= self.momentum
-            g *= lr
-            v -= g
+            np.multiply(g, lr, out=s)
+            v -= s
             p += v
 
 
@@ -66,6 +72,7 @@ class Adam:
         self.t = 0
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
+        self.scratch = [np.empty_like(p) for p in params]
 
     def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
         self.t += 1
@@ -74,24 +81,25 @@ class Adam:
         # lr * m_hat / (sqrt(v_hat) + eps), folded so the corrections are scalars
         step_size = lr * math.sqrt(c2) / c1
         eps = self.eps * math.sqrt(c2)
-        for p, g, m, v in zip(params, grads, self.m, self.v):
+        for p, g, m, v, s in zip(params, grads, self.m, self.v, self.scratch):
+            np.multiply(g, 1.0 - self.beta1, out=s)
             m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            m += s  # m <- beta1 m + (1 - beta1) g
+            np.multiply(g, g, out=s)
+            s *= 1.0 - self.beta2
             v *= self.beta2
-            g *= g
-            g *= 1.0 - self.beta2
-            v += g
-            np.sqrt(v, out=g)  # g is free now: reuse it as scratch for the denominator
-            g += eps
-            np.divide(m, g, out=g)
-            g *= step_size
-            p -= g
+            v += s  # v <- beta2 v + (1 - beta2) g^2
+            np.sqrt(v, out=s)
+            s += eps
+            np.divide(m, s, out=s)
+            s *= step_size
+            p -= s
 
 
 def make_optimizer(name: str, params: Sequence[Array], momentum: float = 0.9) -> Optimizer:
     """The optimizer called ``name`` ('sgd', 'momentum' or 'adam') for these parameters."""
     if name == "sgd":
-        return SGD()
+        return SGD(params)
     if name == "momentum":
         return Momentum(params, momentum)
     if name == "adam":

@@ -1,6 +1,6 @@
 """Minibatch training in steps: pausable, stoppable from another thread, reporting as it goes.
 
-The trainer runs the loop *forward -> backward -> optimizer step* over shuffled
+The trainer runs ``train_step`` (*forward -> backward -> optimizer step*) over shuffled
 minibatches and appends a ``ProgressEvent`` to a thread-safe ``History`` at a fixed
 interval. It never prints: a CLI, a notebook or the dashboard reads the history (or
 passes ``on_event``) and decides how to show it. ``pause``, ``resume`` and ``stop`` may be
@@ -35,7 +35,7 @@ from mnistcore.augment import random_affine
 from mnistcore.config import TrainConfig
 from mnistcore.data import scale_pixels
 from mnistcore.network import MLP
-from mnistcore.optimizers import SCHEDULES, make_optimizer
+from mnistcore.optimizers import SCHEDULES, Optimizer, make_optimizer
 
 N_SNAPSHOTS = 8  # weight snapshots after the start one, spread evenly over the run
 
@@ -70,6 +70,20 @@ class RunResult:
     @property
     def diverged(self) -> bool:
         return self.status == "diverged"
+
+
+def train_step(net: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, lr: float, weight_decay: float = 0.0):
+    """One step of minibatch gradient descent: forward, backward, update, in place.
+
+    x : (batch, n_0) inputs; y : (batch, n_L) one-hot targets; ``optimizer`` was made for
+    ``net.update_arrays()[0]``. Afterwards ``net.gradients()`` holds this batch's true
+    gradients (the optimizer never writes to them). Returns the output activations
+    (batch, n_L) from before the update, a buffer valid until the next step.
+    """
+    activations = net.forward(x)  # [x, a1, ..., aL]
+    net.backward(activations, y, weight_decay)  # fills dLoss/dW and dLoss/db
+    optimizer.step(*net.update_arrays(), lr)
+    return activations[-1]
 
 
 class History:
@@ -245,9 +259,7 @@ class Trainer:
         return self.result
 
     def _loop(self, cfg: TrainConfig, net: MLP) -> str:
-        packed = net.packed()  # element-wise updates of the whole network at once, when possible
-        parameters, gradients = ([packed[0]], [packed[1]]) if packed else (net.parameters(), net.gradients())
-        optimizer = make_optimizer(cfg.optimizer, parameters, cfg.momentum)
+        optimizer = make_optimizer(cfg.optimizer, net.update_arrays()[0], cfg.momentum)
         schedule = SCHEDULES[cfg.schedule]
         log_every = max(1, cfg.eval_every // 10)
         # Distinct steps > 0: a run shorter than N_SNAPSHOTS steps would repeat (or be stuck at) step 0.
@@ -267,17 +279,15 @@ class Trainer:
                 random_affine(x_batch, self.rng, out=x_batch)
             elif cfg.augment:  # augmentation works in float32: a float64 run takes a cast copy
                 x_batch[...] = random_affine(x_batch, self.rng)
-            activations = net.forward(x_batch)
-            net.backward(activations, y_batch, cfg.weight_decay)  # fills the gradient arrays
             lr = schedule(cfg.lr, step, self.total_steps)
-            optimizer.step(parameters, gradients, lr)
+            outputs = train_step(net, optimizer, x_batch, y_batch, lr, cfg.weight_decay)
             self._step = step + 1
             if self._step == next_snapshot:
                 self.snapshots.append((self._step, net.weights[0].copy()))
                 next_snapshot = next(snapshot_at, -1)
             if self._step % log_every == 0 or self._step == self.total_steps:
                 elapsed = self._elapsed + time.perf_counter() - started
-                if not self._log(net, activations[-1], y_batch, lr, elapsed):
+                if not self._log(net, outputs, y_batch, lr, elapsed):
                     self._elapsed = elapsed
                     return "diverged"
             if self.max_seconds is not None and self._elapsed + time.perf_counter() - started > self.max_seconds:

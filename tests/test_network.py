@@ -143,7 +143,7 @@ def test_hand_computed_network_forward_backward_and_one_sgd_step(loss, expected_
     np.testing.assert_allclose(dW0, s * np.array([[-2.0, 4 / 3], [-4.0, 8 / 3]]), rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(db0, s * np.array([-2.0, 4 / 3]), rtol=1e-14, atol=1e-15)
 
-    SGD().step(net.parameters(), net.gradients(), lr=1.0)
+    SGD(net.parameters()).step(net.parameters(), net.gradients(), lr=1.0)
     np.testing.assert_allclose(net.weights[0], HAND_W0 - dW0, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(net.biases[0], HAND_B0 - db0, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(net.weights[1], HAND_W1 - dW1, rtol=1e-14, atol=1e-15)
@@ -322,7 +322,52 @@ def test_dtype_is_kept_end_to_end(dtype):
     assert all(a.dtype == dtype for a in acts[1:])
     grads = net.backward(acts, y, weight_decay=1e-3)
     assert all(g.dtype == dtype for g in grads)
-    SGD().step(net.parameters(), grads, lr=0.1)
+    SGD(net.parameters()).step(net.parameters(), grads, lr=0.1)
     assert all(p.dtype == dtype for p in net.parameters())
     assert net.predict_proba(x).dtype == dtype
     assert all(a.dtype == dtype for a in net.layer_outputs(x))
+
+
+# ------------------------------------------------------------------ true gradients, no side effects
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3])
+def test_gradients_for_matches_finite_differences_and_backward(activation, loss, weight_decay):
+    net, x, y = make_problem([6, 5, 4, 3], activation, loss, seed=11)
+    fresh = net.gradients_for(x, y, weight_decay)
+    for param, grad in zip(net.parameters(), fresh.parameters()):
+        indices = np.arange(param.size)
+        numeric = numeric_gradient(net, x, y, weight_decay, param, indices)
+        assert relative_error(grad.reshape(-1), numeric) < 1e-6
+    buffered = net.backward(net.forward(x), y, weight_decay)
+    for a, b in zip(fresh.parameters(), buffered):
+        np.testing.assert_array_equal(a, b)  # one backprop behind both paths: the same bits
+
+
+def test_gradients_for_keeps_every_layer_and_touches_nothing_of_the_network():
+    net, x, y = make_problem([7, 5, 4, 3], "tanh", "cross-entropy", seed=4)
+    before = [p.copy() for p in net.parameters()]
+    grads_before = [g.copy() for g in net.gradients()]
+    result = net.gradients_for(x, y)
+    assert not net._buffers  # no training buffer was made or used
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)
+    for g, h in zip(net.gradients(), grads_before):
+        np.testing.assert_array_equal(g, h)
+    # z and a, written out independently: a[l+1] = f(z[l]), z[l] = a[l] W[l] + b[l]
+    a = x
+    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+        z = a @ w + b
+        np.testing.assert_allclose(result.zs[l], z, rtol=1e-12)
+        a = np.tanh(z) if l < 2 else np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(result.activations[l + 1], a, rtol=1e-12)
+    # deltas: output p - y over the batch; hidden (delta W^T) * (1 - a^2)
+    acts = result.activations
+    delta = (acts[-1] - y) / len(x)
+    for l in (2, 1, 0):
+        np.testing.assert_allclose(result.deltas[l], delta, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(result.weights[l], acts[l].T @ delta, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(result.biases[l], delta.sum(axis=0), rtol=1e-12, atol=1e-15)
+        delta = (delta @ net.weights[l].T) * (1 - acts[l] ** 2)

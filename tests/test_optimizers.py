@@ -36,7 +36,7 @@ def test_sgd_step_is_p_minus_lr_g():
     params = fresh_params()
     grads = some_grads(0)
     expected = [p - 0.1 * g for p, g in zip(params, grads)]
-    SGD().step(params, [g.copy() for g in grads], lr=0.1)
+    SGD(params).step(params, [g.copy() for g in grads], lr=0.1)
     for p, e in zip(params, expected):
         np.testing.assert_allclose(p, e, rtol=1e-15)
 
@@ -58,7 +58,7 @@ def test_momentum_steps_follow_the_heavy_ball_formula():
 
 def test_momentum_first_step_equals_sgd():
     sgd_params, momentum_params = fresh_params(), fresh_params()
-    SGD().step(sgd_params, some_grads(0), 0.1)
+    SGD(sgd_params).step(sgd_params, some_grads(0), 0.1)
     Momentum(momentum_params, 0.9).step(momentum_params, some_grads(0), 0.1)
     for a, b in zip(sgd_params, momentum_params):
         np.testing.assert_allclose(a, b, rtol=1e-15)
@@ -175,3 +175,17 @@ def test_cosine_schedule_from_base_through_half_to_zero():
 
 def test_schedule_table_names():
     assert SCHEDULES == {"constant": constant_schedule, "cosine": cosine_schedule}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_step_leaves_the_gradients_as_they_were(name):
+    # Gradients stay gradients: an optimizer keeps its own scratch, so a learner can plot
+    # them (and the Backprop page can show them) after the update.
+    params = fresh_params()
+    optimizer = make_optimizer(name, params, momentum=0.9)
+    for step in range(3):
+        grads = some_grads(step)
+        kept = [g.copy() for g in grads]
+        optimizer.step(params, grads, lr=0.1)
+        for g, k in zip(grads, kept):
+            np.testing.assert_array_equal(g, k)

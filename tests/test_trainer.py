@@ -15,8 +15,8 @@ from mnistcore.config import PRESETS, TrainConfig
 from mnistcore.data import load_mnist, scale_pixels
 from mnistcore.model import finish, train, trainer_for
 from mnistcore.network import MLP
-from mnistcore.optimizers import cosine_schedule
-from mnistcore.trainer import N_SNAPSHOTS, History, Trainer
+from mnistcore.optimizers import cosine_schedule, make_optimizer
+from mnistcore.trainer import N_SNAPSHOTS, History, Trainer, train_step
 
 
 def synthetic_digits(n_train=1000, n_val=200, seed=0):
@@ -346,3 +346,22 @@ def test_seed_preset_end_to_end_reaches_the_notebooks_accuracy(mnist):
     assert events[-1].step == 20_000
     curve = [e.validation_accuracy for e in events if not math.isnan(e.validation_accuracy)]
     assert len(curve) == 40 and curve[-1] > curve[0] + 0.2
+
+
+@pytest.mark.parametrize("optimizer_name", ["sgd", "momentum", "adam"])
+def test_train_step_updates_in_place_and_leaves_the_true_gradients(optimizer_name):
+    rng = np.random.default_rng(3)
+    net = MLP.create([12, 6, 4], "relu", "cross-entropy", "he", rng, np.float64)
+    x, y = rng.uniform(size=(5, 12)), np.eye(4)[rng.integers(0, 4, 5)]
+    expected = net.gradients_for(x, y, 1e-3)
+    before = [p.copy() for p in net.parameters()]
+    optimizer = make_optimizer(optimizer_name, net.update_arrays()[0])
+    outputs = train_step(net, optimizer, x, y, lr=0.1, weight_decay=1e-3)
+    np.testing.assert_allclose(outputs, expected.activations[-1], rtol=1e-12)
+    for g, e in zip(net.gradients(), expected.parameters()):
+        np.testing.assert_array_equal(g, e)  # still the gradient after the optimizer's step
+    if optimizer_name in ("sgd", "momentum"):  # the first step of both is p - lr g
+        for p, b, e in zip(net.parameters(), before, expected.parameters()):
+            np.testing.assert_allclose(p, b - 0.1 * e, rtol=1e-12)
+    else:
+        assert all(not np.array_equal(p, b) for p, b in zip(net.parameters(), before))
