@@ -26,6 +26,9 @@ N_INPUTS = 784
 N_CLASSES = 10
 TRAIN_SIZE = 55_000
 MAX_HIDDEN_LAYERS = 4
+#: Progress events one run's history keeps (older ones are thinned beyond this, see
+#: ``trainer.History``); a checkpoint's history is capped to it on load as well.
+MAX_HISTORY_EVENTS = 20_000
 
 
 class ConfigError(ValueError):
