@@ -15,8 +15,16 @@ Limits, all configurable (see ``JobManager.from_env``):
 * a network may have at most ``max_parameters`` weights and biases (``MNIST_MAX_PARAMS``),
   and its checkpoint must fit the checkpoint size limit, so one visitor cannot make the
   server allocate gigabytes or produce a model file that cannot be loaded again
+* a run may need at most ``max_run_mb`` MB of memory (``MNIST_MAX_RUN_MB``, default 256),
+  as ``estimated_run_memory`` works it out from the settings: a big batch of a wide
+  network (batch 55,000 of 784-1250-10 needs over a gigabyte) is refused before training
 * NumPy's BLAS uses ``blas_threads`` threads (``MNIST_BLAS_THREADS``, default 1), so each
   job keeps to one core (see ``limit_blas_threads``)
+
+One active job per owner: ``submit`` refuses a second job from an owner (e.g. a browser
+session) while its first is queued, running, paused or finishing, checked and recorded
+under the manager's lock, so quick repeated clicks cannot take every slot. The empty owner
+(the command line, library use) is exempt.
 
 Abandoned jobs: a job may carry an ``is_alive`` callable (e.g. "is this browser session
 still connected?", supplied by the web layer so this module stays UI-free). While such jobs
@@ -45,13 +53,14 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnistcore.config import N_INPUTS, TrainConfig
+from mnistcore.config import MAX_HISTORY_EVENTS, N_CLASSES, N_INPUTS, TRAIN_SIZE, TrainConfig
 from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
 from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult
 
 DEFAULT_MAX_JOBS = 2
 DEFAULT_MAX_RUN_SECONDS = 600.0
 DEFAULT_MAX_PARAMETERS = 1_000_000  # the 'best' preset (784-800-10) has 636,010
+DEFAULT_MAX_RUN_MB = 256.0  # the presets need 30 (seed) to 137 MB (moonshot): see estimated_run_memory
 DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
 DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
 DEFAULT_OWNER_GRACE_SECONDS = 2.0  # a network blip or a reconnect must not kill a run
@@ -61,8 +70,12 @@ FINAL_STATES = ("finished", "stopped", "diverged", "failed")
 ACTIVE_STATES = ("queued", "running", "paused", "finishing")
 
 
+ONE_RUN_AT_A_TIME = "You already have a run in progress: stop it before starting another."
+
+
 class JobRefused(ValueError):
-    """A job the server will not run (too big for its limits); the message says why."""
+    """A job the server will not run (too big for its limits, or its owner already has one
+    in progress); the message says why."""
 
 
 def limit_blas_threads(threads: int) -> bool:
@@ -102,6 +115,74 @@ def estimated_checkpoint_bytes(config: TrainConfig) -> int:
     itemsize = np.dtype(config.dtype).itemsize
     snapshot_values = (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0]
     return itemsize * (parameter_count(config) + snapshot_values)
+
+
+#: Rows per chunk when ``MLP.predict_proba`` measures accuracy (validation, test set).
+EVAL_CHUNK_ROWS = 5000
+#: One ``ProgressEvent`` in a history, measured with tracemalloc: about 392 bytes.
+EVENT_BYTES = 400
+#: What any run costs besides its arrays: its thread, the allocator's arena for it, the
+#: augmentation's scratch, small objects (measured: a short 784-16-10 run adds about 7 MB).
+RUN_OVERHEAD_BYTES = 16_000_000
+#: Test-set rows measured once when a run ends (its predictions are kept briefly).
+TEST_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class RunMemory:
+    """The memory one run needs: ``fixed`` bytes, plus ``per_row`` bytes for each of the
+    ``batch_size`` rows of its minibatch (see ``estimated_run_memory``)."""
+
+    fixed: int
+    per_row: int
+    batch_size: int
+
+    @property
+    def total(self) -> int:
+        return self.fixed + self.per_row * self.batch_size
+
+    def largest_batch(self, limit: float) -> int:
+        """The biggest batch size whose run fits in ``limit`` bytes (0 if none does)."""
+        return max(0, int((limit - self.fixed) // self.per_row))
+
+
+def estimated_run_memory(config: TrainConfig) -> RunMemory:
+    """An upper estimate of the memory a run of ``config`` allocates, from its settings alone.
+
+    Per row of the batch: the float input batch and the uint8 batch its pixel bytes are
+    gathered into, the one-hot targets (the gathers, ``np.take(out=)``, also make a
+    temporary copy of the bytes and targets), every layer's activation, delta and derivative
+    buffers (3 x its width), the loss and accuracy temporaries of a logging step, and with
+    augmentation the warp's per-image parameters (a float64 run also takes two float32
+    copies of the batch). Fixed: parameters and gradients; the optimizer's state and
+    scratch (sgd 1, momentum 2, adam 3 times the parameters); weight decay's temporary;
+    the one-hot training targets and the shuffled order; the first-layer snapshots, twice
+    (the trainer's copies and the model's stacked array); an evaluation chunk (its rows of
+    every layer at once, plus a float64 run's cast copy of the inputs) and the test set's
+    predictions; the history at its cap; and ``RUN_OVERHEAD_BYTES``.
+
+    Every term is counted as if all were alive at once, so it is an upper bound: measured
+    here, a run's arrays peaked at 62-95% of it (tracemalloc), and the process's resident
+    memory grew by 73-94% of the estimate for the runs estimated at 100 MB to 1.2 GB (small
+    runs grow it less: their history and overhead allowances are mostly unused)."""
+    size = np.dtype(config.dtype).itemsize
+    outputs = config.layer_sizes[1:]  # widths of the layers with buffers: hidden ..., 10
+    params = parameter_count(config)
+    per_row = N_INPUTS * size + 2 * (N_INPUTS + N_CLASSES * size)  # x; bytes and one-hot y, and their gathers' copies
+    per_row += 3 * sum(outputs) * size  # activations, deltas, derivatives
+    per_row += 2 * N_CLASSES * size + 3 * 8  # a logging step's loss and accuracy temporaries
+    if config.augment:
+        per_row += 256 + (2 * N_INPUTS * 4 if size != 4 else 0)  # warp parameters; float32 copies
+    optimizer_arrays = {"sgd": 1, "momentum": 2, "adam": 3}.get(config.optimizer, 3)
+    largest_weights = max(a * b for a, b in zip(config.layer_sizes[:-1], outputs))
+    cast = N_INPUTS if size != 4 else 0  # the validation digits are float32: a float64 run copies a chunk
+    fixed = (2 + optimizer_arrays) * params * size
+    fixed += largest_weights * size if config.weight_decay else 0
+    fixed += TRAIN_SIZE * (N_CLASSES * size + 2 * 8)  # one-hot targets; old and new shuffled order
+    fixed += 2 * (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0] * size
+    fixed += EVAL_CHUNK_ROWS * (cast + sum(outputs)) * size + 2 * TEST_ROWS * N_CLASSES * size
+    fixed += MAX_HISTORY_EVENTS * EVENT_BYTES + RUN_OVERHEAD_BYTES
+    return RunMemory(fixed=fixed, per_row=per_row, batch_size=config.batch_size)
 
 
 @dataclass(frozen=True)
@@ -301,6 +382,16 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name=f"mnist-job-{self.id}", daemon=True)
         self._thread.start()
 
+    def _drop_training_arrays(self) -> None:
+        """Free what only training needed, though the session keeps this job and its model:
+        the network's per-batch buffers (3 x batch x every layer's width: 830 MB for batch
+        55,000 of 784-1250-10; the network makes them again if it ever trains again) and the
+        trainer's snapshot copies (the model has its own stacked copy)."""
+        self.trainer.snapshots = []
+        buffers = getattr(self.trainer.network, "_buffers", None)
+        if isinstance(buffers, dict):
+            buffers.clear()
+
     def _run(self) -> None:
         try:
             result = self.trainer.run()
@@ -315,6 +406,7 @@ class TrainingJob:
         self.finished_at = time.time()
         self._final = status
         self._data = None  # the job no longer needs the dataset reference
+        self._drop_training_arrays()
         self._done.set()
         if self._manager is not None:
             self._manager._release(self)
@@ -329,6 +421,7 @@ class JobManager:
         max_concurrent: int = DEFAULT_MAX_JOBS,
         max_seconds: float | None = DEFAULT_MAX_RUN_SECONDS,
         max_parameters: int | None = DEFAULT_MAX_PARAMETERS,
+        max_run_mb: float | None = DEFAULT_MAX_RUN_MB,
         blas_threads: int | None = DEFAULT_BLAS_THREADS,
         watch_seconds: float = DEFAULT_WATCH_SECONDS,
         owner_grace: float = DEFAULT_OWNER_GRACE_SECONDS,
@@ -340,6 +433,7 @@ class JobManager:
         self.max_concurrent = max_concurrent
         self.max_seconds = max_seconds
         self.max_parameters = max_parameters
+        self.max_run_mb = max_run_mb
         self.watch_seconds = watch_seconds
         self.owner_grace = owner_grace
         self._watchdog: threading.Thread | None = None
@@ -347,17 +441,19 @@ class JobManager:
         self._lock = threading.Lock()
         self._queue: deque[TrainingJob] = deque()
         self._running: list[TrainingJob] = []
+        self._owners_submitting: set[str] = set()  # owners whose job is being built in submit
         self._ids = itertools.count(1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> JobManager:
-        """Limits from ``MNIST_MAX_JOBS``, ``MNIST_MAX_RUN_SECONDS``, ``MNIST_MAX_PARAMS`` and
-        ``MNIST_BLAS_THREADS`` (threads per matrix product; default 1)."""
+        """Limits from ``MNIST_MAX_JOBS``, ``MNIST_MAX_RUN_SECONDS``, ``MNIST_MAX_PARAMS``,
+        ``MNIST_MAX_RUN_MB`` and ``MNIST_BLAS_THREADS`` (threads per matrix product; default 1)."""
         env = os.environ if env is None else env
         return cls(
             max_concurrent=_env_number(env, "MNIST_MAX_JOBS", DEFAULT_MAX_JOBS, int, low=1),
             max_seconds=_env_number(env, "MNIST_MAX_RUN_SECONDS", DEFAULT_MAX_RUN_SECONDS, float, low=1),
             max_parameters=_env_number(env, "MNIST_MAX_PARAMS", DEFAULT_MAX_PARAMETERS, int, low=1),
+            max_run_mb=_env_number(env, "MNIST_MAX_RUN_MB", DEFAULT_MAX_RUN_MB, float, low=1),
             blas_threads=_env_number(env, "MNIST_BLAS_THREADS", DEFAULT_BLAS_THREADS, int, low=1),
         )
 
@@ -375,6 +471,20 @@ class JobManager:
                 f"this network's model file would be about {size / 1e6:.0f} MB, over the "
                 f"{MAX_CHECKPOINT_BYTES / 1e6:.0f} MB limit. Use a smaller first hidden layer or float32."
             )
+        memory = estimated_run_memory(config)
+        if self.max_run_mb is not None and memory.total > self.max_run_mb * 1e6:
+            fits = memory.largest_batch(self.max_run_mb * 1e6)
+            if fits >= 1:
+                advice = (
+                    f"Lower the batch size (now {config.batch_size:,}; about {fits:,} fits with these "
+                    "layers) or use narrower hidden layers."
+                )
+            else:
+                advice = "Use fewer or narrower hidden layers" + (" or float32." if config.dtype != "float32" else ".")
+            raise JobRefused(
+                f"this run would need about {memory.total / 1e6:,.0f} MB of memory while it trains; this "
+                f"server allows {self.max_run_mb:,.0f} MB per run. {advice}"
+            )
 
     def submit(
         self,
@@ -386,19 +496,34 @@ class JobManager:
         is_alive: Callable[[], bool] | None = None,
     ) -> TrainingJob:
         """Create a job training ``config`` on ``data`` (an ``Mnist``); it starts now if a slot
-        is free, else it is queued. Raises ``JobRefused`` if the config is over the limits.
+        is free, else it is queued. Raises ``JobRefused`` if the config is over the limits,
+        or if ``owner`` (when not empty) already has an active job: one run at a time each.
 
         ``is_alive`` (optional, called from the watchdog thread) says whether the owner is
         still there; once it has said False for ``owner_grace`` seconds the job is stopped."""
         self.check(config)
-        job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds, is_alive)
-        job._manager = self
-        with self._lock:
-            self._queue.append(job)
-            self._start_waiting()
-            if is_alive is not None:
-                self._ensure_watchdog()
+        with self._lock:  # check and claim the owner's one slot atomically: two clicks, one job
+            if owner and (owner in self._owners_submitting or self._active_job_of(owner) is not None):
+                raise JobRefused(ONE_RUN_AT_A_TIME)
+            if owner:
+                self._owners_submitting.add(owner)
+        try:
+            job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds, is_alive)
+            job._manager = self
+            with self._lock:
+                self._queue.append(job)
+                self._start_waiting()
+                if is_alive is not None:
+                    self._ensure_watchdog()
+        finally:
+            with self._lock:
+                self._owners_submitting.discard(owner)
         return job
+
+    def active_job(self, owner: str) -> TrainingJob | None:
+        """``owner``'s queued, running, paused or finishing job, if any (the newest for owner "")."""
+        with self._lock:
+            return self._active_job_of(owner)
 
     def position(self, job: TrainingJob) -> int | None:
         with self._lock:
@@ -460,6 +585,13 @@ class JobManager:
         return all(job.wait(max(0.0, deadline - time.monotonic())) for job in jobs)
 
     # ------------------------------------------------------------------ internals
+    def _active_job_of(self, owner: str) -> TrainingJob | None:
+        """Call with the lock held."""
+        for job in reversed([*self._running, *self._queue]):
+            if job.owner == owner and job.active:
+                return job
+        return None
+
     def _ensure_watchdog(self) -> None:
         """Start the watchdog thread unless it runs. Call with the lock held."""
         if self._watchdog is None:

@@ -1,5 +1,6 @@
 """The training job manager: background runs, the concurrency limit and FIFO queue, pause,
-stop and cancel, limits on run time and network size, and how ended runs are packaged.
+stop and cancel, one active job per owner, limits on run time, network size and run memory,
+and how ended runs are packaged.
 
 Runs on small synthetic digits (a few hundred rows) so every test takes well under a second
 of training; long runs are stopped explicitly rather than waited for."""
@@ -10,18 +11,24 @@ import io
 import os
 import threading
 import time
+import tracemalloc
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from mnistcore.config import PRESETS, TrainConfig
+from mnistcore.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
 from mnistcore.jobs import (
+    DEFAULT_MAX_RUN_MB,
+    EVENT_BYTES,
+    ONE_RUN_AT_A_TIME,
+    RUN_OVERHEAD_BYTES,
     JobManager,
     JobRefused,
     RunRecord,
     estimated_checkpoint_bytes,
+    estimated_run_memory,
     limit_blas_threads,
     parameter_count,
 )
@@ -89,6 +96,9 @@ def test_a_job_trains_in_the_background_and_packages_its_model(manager, data):
     assert (progress.step, progress.total_steps, progress.fraction, progress.seconds_left) == (60, 60, 1.0, 0.0)
     assert "Finished 60 steps" in job.message
     assert manager.running() == [] and manager.queued() == []
+    # What only training needed is freed, though the session keeps the job and its model.
+    assert job.trainer.snapshots == [] and model.snapshot_weights.shape == (9, 784, 8)
+    assert not job.trainer.network._buffers  # the per-batch buffers; made again if it trains again
 
 
 def test_each_job_owns_its_network(manager, data):
@@ -173,11 +183,79 @@ def test_a_failing_run_frees_its_slot_and_says_why(manager, data):
 
 
 def test_stop_owner_stops_only_that_owners_jobs(data):
-    manager = JobManager(max_concurrent=2, max_seconds=60)
-    mine, other, queued_mine = (manager.submit(LONG, data, owner=o) for o in ("me", "you", "me"))
-    assert manager.stop_owner("me") == 2
-    assert mine.wait(10) and queued_mine.done and not other.done
+    manager = JobManager(max_concurrent=1, max_seconds=60)
+    mine, other = (manager.submit(LONG, data, owner=o) for o in ("me", "you"))
+    assert manager.stop_owner("me") == 1
+    assert mine.wait(10) and not other.done
+    wait_until(lambda: other.status == "running")
+    assert manager.stop_owner("me") == 0
     assert manager.shutdown(timeout=10)
+
+
+def submit_at_once(manager, data, owners):
+    """Submit LONG for each owner from its own thread, all released together; returns
+    (jobs, refusal messages)."""
+    start = threading.Barrier(len(owners))
+    jobs, refusals, lock = [], [], threading.Lock()
+
+    def click(owner):
+        start.wait()
+        try:
+            job = manager.submit(LONG, data, owner=owner)
+        except JobRefused as exc:
+            with lock:
+                refusals.append(str(exc))
+        else:
+            with lock:
+                jobs.append(job)
+
+    threads = [threading.Thread(target=click, args=(owner,)) for owner in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return jobs, refusals
+
+
+def test_one_session_gets_one_job_however_fast_it_clicks(data):
+    manager = JobManager(max_concurrent=2, max_seconds=60)
+    jobs, refusals = submit_at_once(manager, data, ["tab"] * 8)
+    assert len(jobs) == 1 and refusals == [ONE_RUN_AT_A_TIME] * 7
+    assert [job.owner for job in manager.running() + manager.queued()] == ["tab"]
+    assert manager.active_job("tab") is jobs[0]
+    # Paused is still in progress; stopped is not: then the session may train again.
+    jobs[0].pause()
+    with pytest.raises(JobRefused, match="You already have a run in progress: stop it before starting another."):
+        manager.submit(SMALL, data, owner="tab")
+    jobs[0].stop()
+    assert jobs[0].wait(10)
+    again = manager.submit(SMALL, data, owner="tab")
+    assert again.wait(30) and again.status == "finished" and manager.active_job("tab") is None
+    assert manager.shutdown(timeout=10)
+
+
+def test_different_owners_each_get_their_job_and_the_empty_owner_is_not_limited(data):
+    manager = JobManager(max_concurrent=1, max_seconds=60)
+    jobs, refusals = submit_at_once(manager, data, ["tab-1", "tab-2", "tab-1", "tab-2"])
+    assert refusals == [ONE_RUN_AT_A_TIME] * 2
+    assert sorted(job.owner for job in jobs) == ["tab-1", "tab-2"]
+    assert manager.counts() == (1, 1)  # one runs, the other session's job waits its turn
+    queued = manager.queued()[0]
+    with pytest.raises(JobRefused):  # a queued job counts as in progress too
+        manager.submit(SMALL, data, owner=queued.owner)
+    cli = [manager.submit(LONG, data) for _ in range(2)]  # owner "": the command line, scripts
+    assert manager.counts() == (1, 3) and manager.active_job("") is cli[-1]
+    assert manager.shutdown(timeout=10)
+
+
+def test_a_refused_or_failed_submit_leaves_the_owner_free_to_try_again(data):
+    manager = JobManager(max_concurrent=1, max_seconds=60)
+    with pytest.raises(ValueError, match="batch_size must be at most the training set size"):
+        manager.submit(SMALL.replace(batch_size=1000), data, owner="tab")  # 400 rows here
+    with pytest.raises(JobRefused, match="weights and biases"):
+        manager.submit(SMALL.replace(hidden=(4000, 4000)), data, owner="tab")
+    job = manager.submit(SMALL, data, owner="tab")
+    assert job.wait(30) and job.status == "finished"
 
 
 class FakeOwner:
@@ -195,8 +273,8 @@ class FakeOwner:
 def test_the_watchdog_stops_running_and_queued_jobs_soon_after_their_owner_leaves(data):
     manager = JobManager(max_concurrent=1, max_seconds=60, watch_seconds=0.05, owner_grace=0.2)
     leaving, staying = FakeOwner(), FakeOwner()
-    running = manager.submit(LONG, data, owner="leaving", is_alive=leaving)
-    queued = manager.submit(LONG, data, owner="leaving", is_alive=leaving)
+    running = manager.submit(LONG, data, owner="leaving-1", is_alive=leaving)  # one tab's session...
+    queued = manager.submit(LONG, data, owner="leaving-2", is_alive=leaving)  # ...and the other's
     other = manager.submit(LONG, data, owner="staying", is_alive=staying)
     wait_until(lambda: running.step > 0 and leaving.calls > 2)
     assert manager.watchdog_running() and not running.done
@@ -261,6 +339,74 @@ def test_networks_over_the_limits_are_refused_before_training(config, words):
     manager.check(PRESETS["best"])  # 784-800-10 fits
 
 
+def test_every_preset_fits_the_default_memory_cap_with_room_to_spare():
+    manager = JobManager()
+    assert manager.max_run_mb == DEFAULT_MAX_RUN_MB
+    for name, config in PRESETS.items():
+        manager.check(config)
+        assert estimated_run_memory(config).total < 0.6 * DEFAULT_MAX_RUN_MB * 1e6, name
+
+
+def test_a_huge_batch_of_a_wide_network_is_refused_with_what_to_lower():
+    manager = JobManager()  # the default limits
+    link = PRESETS["fast"].replace(hidden=(1250,), batch_size=55000)  # measured: +1,160 MB of RSS
+    assert estimated_run_memory(link).total > 1.1e9
+    with pytest.raises(JobRefused) as refused:
+        manager.check(link)
+    message = str(refused.value)
+    assert message.startswith("this run would need about 1,2") and "allows 256 MB per run" in message
+    fits = estimated_run_memory(link).largest_batch(256e6)
+    assert 5000 < fits < 7000 and f"Lower the batch size (now 55,000; about {fits:,} fits with these layers)" in message
+    manager.check(link.replace(batch_size=fits))
+    with pytest.raises(JobRefused, match=f"about {fits:,} fits"):
+        manager.check(link.replace(batch_size=fits + 1))
+    # When even a batch of one is too big, the advice is about the network.
+    tight = JobManager(max_run_mb=40, max_parameters=None)
+    with pytest.raises(JobRefused, match=r"Use fewer or narrower hidden layers or float32\.$"):
+        tight.check(PRESETS["best"].replace(dtype="float64", hidden=(700,)))
+    JobManager(max_run_mb=None).check(link)  # no cap
+
+
+def test_the_memory_estimate_adds_up_its_parts():
+    base = PRESETS["fast"]  # 784-128-10, momentum, float32, batch 100
+    memory = estimated_run_memory(base)
+    assert memory.total == memory.fixed + 100 * memory.per_row
+    bigger = estimated_run_memory(base.replace(batch_size=1000))
+    assert bigger.fixed == memory.fixed and bigger.total - memory.total == 900 * memory.per_row
+    # Per row: x (784 float32), the bytes and one-hot targets twice (np.take(out=) copies),
+    # 3 buffers per layer, a logging step's temporaries.
+    assert memory.per_row == 784 * 4 + 2 * (784 + 40) + 3 * (128 + 10) * 4 + 2 * 40 + 24
+    params = parameter_count(base) * 4
+    adam = estimated_run_memory(base.replace(optimizer="adam"))
+    sgd = estimated_run_memory(base.replace(optimizer="sgd"))
+    assert (adam.fixed - memory.fixed, memory.fixed - sgd.fixed) == (params, params)
+    assert memory.fixed > MAX_HISTORY_EVENTS * EVENT_BYTES + RUN_OVERHEAD_BYTES
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PRESETS["fast"].replace(hidden=(256, 64), batch_size=4000, optimizer="adam", weight_decay=1e-4),
+        PRESETS["best"].replace(hidden=(300,), batch_size=1000, dtype="float64", augment=True),
+    ],
+)
+def test_the_memory_estimate_covers_what_a_real_run_allocates(mnist, config):
+    """NumPy reports its arrays to tracemalloc: the peak of a real job on MNIST (training,
+    a validation pass, the test set, packaging) must stay under the estimate's arrays."""
+    config = config.replace(steps=6, eval_every=3)
+    manager = JobManager(max_concurrent=1, max_seconds=60, max_run_mb=None)
+    assert mnist.val_x.dtype == mnist.test_x.dtype == np.float32  # the float splits exist before we count
+    tracemalloc.start()
+    try:
+        job = manager.submit(config, mnist)
+        assert job.wait(120) and job.status == "finished"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    arrays = estimated_run_memory(config).total - RUN_OVERHEAD_BYTES - MAX_HISTORY_EVENTS * EVENT_BYTES
+    assert 0.6 * arrays < peak <= arrays
+
+
 def test_parameter_count_and_checkpoint_estimate_match_the_real_thing():
     from mnistcore.model import TrainedModel
 
@@ -280,10 +426,14 @@ def test_parameter_count_and_checkpoint_estimate_match_the_real_thing():
 
 
 def test_limits_come_from_the_environment_and_bad_values_are_named():
-    manager = JobManager.from_env({"MNIST_MAX_JOBS": "3", "MNIST_MAX_RUN_SECONDS": "90", "MNIST_MAX_PARAMS": "1000"})
-    assert (manager.max_concurrent, manager.max_seconds, manager.max_parameters) == (3, 90.0, 1000)
+    env = {"MNIST_MAX_JOBS": "3", "MNIST_MAX_RUN_SECONDS": "90", "MNIST_MAX_PARAMS": "1000", "MNIST_MAX_RUN_MB": "64"}
+    manager = JobManager.from_env(env)
+    limits = (manager.max_concurrent, manager.max_seconds, manager.max_parameters, manager.max_run_mb)
+    assert limits == (3, 90.0, 1000, 64.0)
     defaults = JobManager.from_env({})
-    assert (defaults.max_concurrent, defaults.max_seconds) == (2, 600.0)
+    assert (defaults.max_concurrent, defaults.max_seconds, defaults.max_run_mb) == (2, 600.0, 256.0)
+    with pytest.raises(ValueError, match="MNIST_MAX_RUN_MB must be a number, got 'lots'"):
+        JobManager.from_env({"MNIST_MAX_RUN_MB": "lots"})
     with pytest.raises(ValueError, match="MNIST_MAX_JOBS must be a whole number, got 'two'"):
         JobManager.from_env({"MNIST_MAX_JOBS": "two"})
     with pytest.raises(ValueError, match="MNIST_MAX_JOBS must be at least 1"):
