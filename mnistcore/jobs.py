@@ -53,13 +53,13 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnistcore.config import MAX_HISTORY_EVENTS, N_CLASSES, N_INPUTS, TRAIN_SIZE, TrainConfig
+from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, N_CLASSES, N_INPUTS, TRAIN_SIZE, TrainConfig
 from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
 from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult
 
 DEFAULT_MAX_JOBS = 2
 DEFAULT_MAX_RUN_SECONDS = 600.0
-DEFAULT_MAX_PARAMETERS = 1_000_000  # the 'best' preset (784-800-10) has 636,010
+DEFAULT_MAX_PARAMETERS = MAX_PARAMETERS  # 1,000,000: moonshot (784-1200-10) has 954,010
 DEFAULT_MAX_RUN_MB = 256.0  # the presets need 30 (seed) to 137 MB (moonshot): see estimated_run_memory
 DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
 DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
