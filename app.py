@@ -17,6 +17,7 @@ page = st.navigation(
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/mistakes.py", title="Mistakes", icon=":material/error:"),
         st.Page("pages/weights.py", title="Weights", icon=":material/grid_on:"),
+        st.Page("pages/backprop.py", title="Backprop", icon=":material/account_tree:"),
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     ]
 )

@@ -248,6 +248,9 @@ def main() -> None:
     with result_column:
         prediction_ui(prediction)
     if prediction is not None:
+        # The Backprop page can follow this drawing through the network ("the digit I drew").
+        st.session_state["drawn_digit"] = {"pixels": prediction.image.copy(), "predicted": prediction.digit}
+        st.page_link("pages/backprop.py", label="Follow this digit through backprop", icon=":material/account_tree:")
         st.subheader("Inside the network")
         inside_network_ui(model, prediction)
 

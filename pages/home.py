@@ -12,6 +12,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:", "Set hyperparameters and watch the network learn live."),
     ("pages/mistakes.py", "Mistakes", ":material/error:", "The test digits the current model gets wrong, and why."),
     ("pages/weights.py", "Weights", ":material/grid_on:", "What each hidden unit looks for, and how that grew."),
+    ("pages/backprop.py", "Backprop", ":material/account_tree:", "One digit forward and backward, every number shown."),
     ("pages/draw.py", "Draw", ":material/draw:", "Draw a digit and see what the network thinks."),
 ]
 

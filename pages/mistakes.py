@@ -14,6 +14,8 @@ from mnistcore.evaluation import digit_picture, mistake_caption
 from pages.common import evaluated_model_header
 
 PER_PAGE = 24
+BACKPROP = "pages/backprop.py"
+BACKPROP_HELP = "Open this digit on the Backprop page: forward and backward through the network."
 GALLERY_COLUMNS = 8
 DIGITS = ["Any", *range(10)]
 ORDER_LABELS = {
@@ -116,6 +118,7 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     for position, mistake in enumerate(shown):
         with columns[position % GALLERY_COLUMNS]:
             st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake))
+            st.page_link(BACKPROP, label="Backprop", query_params={"digit": mistake.index}, help=BACKPROP_HELP)
     return shown
 
 
@@ -138,6 +141,12 @@ def closer_look(ev, data, shown: list) -> None:
     )
     with bars:
         st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true))
+    st.page_link(
+        BACKPROP,
+        label=f"Follow #{chosen} through backprop",
+        query_params={"digit": chosen},
+        icon=":material/account_tree:",
+    )
 
 
 def main() -> None:
