@@ -33,7 +33,7 @@ from tests.browser_support import (
 )
 
 pytestmark = pytest.mark.browser
-PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]
 STEP_TEXT = re.compile(r"(?:Step|Paused at) ([\d,]+) of ([\d,]+)")
 
 

@@ -30,7 +30,7 @@ from tests.browser_support import (
 )
 
 pytestmark = pytest.mark.browser
-PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]
 DEV_ONLY = ["pytest", "playwright", "psutil", "ruff", "mypy"]  # must not be what makes the app work
 
 

@@ -32,7 +32,7 @@ from tests.browser_support import (  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_BYTES = 300_000
-PAGES = ["Home", "Train", "Mistakes", "Weights", "Draw"]
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]
 # A "3" as pen strokes on the 280 px canvas: two bumps on the right.
 THREE = [(95, 60), (140, 45), (185, 60), (190, 100), (150, 135), (120, 138), (150, 140), (195, 170), (190, 215)]
 THREE += [(140, 235), (90, 215)]
