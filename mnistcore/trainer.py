@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from mnistcore.augment import random_affine
-from mnistcore.config import TrainConfig
+from mnistcore.config import MAX_HISTORY_EVENTS, TrainConfig
 from mnistcore.data import scale_pixels
 from mnistcore.network import MLP
 from mnistcore.optimizers import SCHEDULES, Optimizer, make_optimizer
@@ -87,15 +87,71 @@ def train_step(net: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, lr:
 
 
 class History:
-    """An append-only list of events that one thread writes and others read safely."""
+    """A run's progress events in step order, which one thread appends and others read safely.
 
-    def __init__(self, events: list[ProgressEvent] | None = None):
+    It holds at most ``max_events`` (``MAX_HISTORY_EVENTS``), so no run, however long or
+    chatty, can fill the server's memory (an event takes about 400 bytes). When one more
+    would go over, it halves its resolution and the curve keeps its shape: it drops every
+    other event without a validation accuracy and from then on keeps one in two of those
+    that arrive (one in four after the next time, ...), until a quarter of the room is
+    free. Every event with a validation accuracy is kept, unless they alone fill half the
+    room: then they are halved the same way. The first event is always kept, and so is
+    the latest, even off the kept grid, until the next one arrives.
+    """
+
+    def __init__(self, events: list[ProgressEvent] | None = None, max_events: int = MAX_HISTORY_EVENTS):
+        if max_events < 8:
+            raise ValueError(f"a history must keep at least 8 events, got max_events={max_events}")
         self._lock = threading.Lock()
-        self._events: list[ProgressEvent] = list(events or [])
+        self.max_events = max_events
+        self._events: list[ProgressEvent] = []
+        self._ranks: list[int] = []  # each event's place among those of its kind (with or without validation)
+        self._seen = [0, 0]  # events appended so far, [without, with] a validation accuracy
+        self._every = [1, 1]  # of each kind, the ranks kept are the multiples of this
+        for event in events or []:
+            self._add(event)
 
     def append(self, event: ProgressEvent) -> None:
         with self._lock:
-            self._events.append(event)
+            self._add(event)
+
+    def last_step(self) -> int:
+        """The step of the latest event (0 before the first)."""
+        with self._lock:
+            return self._events[-1].step if self._events else 0
+
+    @staticmethod
+    def _kind(event: ProgressEvent) -> int:
+        """1 for an event with a validation accuracy, 0 for one without."""
+        return 0 if math.isnan(event.validation_accuracy) else 1
+
+    def _add(self, event: ProgressEvent) -> None:
+        """Call with the lock held (or from ``__init__``)."""
+        if self._events and self._ranks[-1] % self._every[self._kind(self._events[-1])]:
+            self._events.pop()  # it was kept only for being the latest
+            self._ranks.pop()
+        kind = self._kind(event)
+        self._events.append(event)
+        self._ranks.append(self._seen[kind])
+        self._seen[kind] += 1
+        if len(self._events) > self.max_events:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Halve the resolution until a quarter of the room is free (see the class docstring)."""
+        kinds = [self._kind(e) for e in self._events]
+
+        def kept(kind: int) -> int:
+            return sum(1 for k, r in zip(kinds, self._ranks) if k == kind and r % self._every[kind] == 0)
+
+        while kept(1) > self.max_events // 2:  # validation points alone would fill half the room
+            self._every[1] *= 2
+        while kept(0) > 1 and kept(0) + kept(1) + 1 > self.max_events * 3 // 4:
+            self._every[0] *= 2
+        last = len(self._events) - 1
+        keep = [i for i, (k, r) in enumerate(zip(kinds, self._ranks)) if r % self._every[k] == 0 or i == last]
+        self._events = [self._events[i] for i in keep]
+        self._ranks = [self._ranks[i] for i in keep]
 
     def snapshot(self) -> list[ProgressEvent]:
         """A copy of the events so far; the reader can use it while training goes on."""
@@ -303,12 +359,23 @@ class Trainer:
         return time.perf_counter()
 
     def _log(self, net: MLP, outputs: np.ndarray, targets: np.ndarray, lr: float, elapsed: float) -> bool:
-        """Record one event; returns False when the loss is no longer finite (divergence)."""
+        """Record one event; returns False when the loss is no longer finite (divergence).
+
+        However often it is called, a run records at most about half its history's room:
+        a step closer than ``total_steps / (max_events / 2)`` to the previous event is
+        skipped (eval_every=10 over 10,000,000 steps: an event every 1,000 steps, not every
+        step, so a validation pass every 1,000 too). Validation is measured on the first
+        event at or past each multiple of ``eval_every``: on the multiples themselves when
+        events fall on them, as they do when the interval divides ``eval_every``."""
+        final = self._step == self.total_steps
+        previous = self.history.last_step()
+        if self._step - previous < self.total_steps // (self.history.max_events // 2) and not final:
+            return True
         loss = net.output_loss.loss(outputs, targets)
         if not math.isfinite(loss) or not np.isfinite(net.weights[-1]).all():
             return False
         accuracy = float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
-        evaluate = self._step % self.config.eval_every == 0 or self._step == self.total_steps
+        evaluate = final or self._step // self.config.eval_every > previous // self.config.eval_every
         val_acc = net.accuracy(self.val_x, self.val_y) if evaluate else float("nan")
         seen = self._step * self.config.batch_size
         event = ProgressEvent(

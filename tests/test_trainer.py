@@ -11,12 +11,12 @@ import warnings
 import numpy as np
 import pytest
 
-from mnistcore.config import PRESETS, TrainConfig
+from mnistcore.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
 from mnistcore.data import load_mnist, scale_pixels
 from mnistcore.model import finish, train, trainer_for
 from mnistcore.network import MLP
 from mnistcore.optimizers import cosine_schedule, make_optimizer
-from mnistcore.trainer import N_SNAPSHOTS, History, Trainer, train_step
+from mnistcore.trainer import N_SNAPSHOTS, History, ProgressEvent, Trainer, train_step
 
 
 def synthetic_digits(n_train=1000, n_val=200, seed=0):
@@ -264,6 +264,89 @@ def test_history_columns_round_trip():
     for name in columns:
         np.testing.assert_array_equal(rebuilt[name], columns[name])
     assert columns["step"].dtype == np.float64 and len(columns["step"]) == len(trainer.history)
+
+
+# ------------------------------------------------------------------ the history's cap
+
+
+def event(step: int, measured: bool = False) -> ProgressEvent:
+    return ProgressEvent(
+        step=step,
+        epoch=step / 550,
+        samples_seen=step * 100,
+        batch_loss=1.0 / step,
+        batch_accuracy=0.5,
+        validation_accuracy=0.9 if measured else math.nan,
+        learning_rate=0.1,
+        elapsed=step / 1000,
+        samples_per_second=1e5,
+    )
+
+
+def test_a_history_appended_ten_times_its_cap_thins_itself_and_keeps_the_curves_shape():
+    history = History()
+    assert history.max_events == MAX_HISTORY_EVENTS
+    largest = 0
+    for step in range(1, 10 * MAX_HISTORY_EVENTS + 1):
+        history.append(event(step, measured=step % 100 == 0))  # as eval_every = 10 x the logging interval
+        largest = max(largest, len(history))
+    events = history.snapshot()
+    steps = [e.step for e in events]
+    assert largest <= MAX_HISTORY_EVENTS and len(events) <= MAX_HISTORY_EVENTS
+    assert steps[0] == 1 and steps[-1] == 10 * MAX_HISTORY_EVENTS  # the first and the latest
+    assert steps == sorted(set(steps))  # in step order, none twice
+    measured = [e.step for e in events if not math.isnan(e.validation_accuracy)]
+    assert measured == list(range(100, 10 * MAX_HISTORY_EVENTS + 1, 100))  # every validation point
+    # The batch-loss curve keeps its shape: its events are spread evenly over the whole run.
+    plain = [s for s in steps[:-1] if s % 100]
+    per_tenth = [sum(1 for s in plain if 10 * (s - 1) // (10 * MAX_HISTORY_EVENTS) == t) for t in range(10)]
+    assert min(per_tenth) > 0.9 * max(per_tenth)
+    assert history.last_step() == 10 * MAX_HISTORY_EVENTS
+
+
+def test_a_history_of_validation_points_only_thins_them_too():
+    history = History(max_events=100)
+    for step in range(1, 1001):
+        history.append(event(step, measured=True))
+        assert len(history) <= 100
+    steps = [e.step for e in history.snapshot()]
+    assert steps[0] == 1 and steps[-1] == 1000 and steps == sorted(set(steps))
+    assert len({b - a for a, b in zip(steps[:-1], steps[1:-1])}) == 1  # evenly spread, as if logged less often
+    assert len(steps) >= 25
+
+
+def test_a_history_given_too_many_events_is_thinned_at_once():
+    history = History([event(step, measured=step % 7 == 0) for step in range(1, 301)], max_events=50)
+    steps = [e.step for e in history.snapshot()]
+    assert len(steps) <= 50 and steps[0] == 1 and steps[-1] == 300 and steps == sorted(steps)
+    assert History(max_events=8).max_events == 8
+    with pytest.raises(ValueError, match="at least 8 events"):
+        History(max_events=2)
+
+
+def test_a_long_run_with_frequent_evaluation_logs_a_bounded_number_of_events():
+    """eval_every=10 asks for an event every step; 20,000 steps may record at most
+    half the history's room (here 100 of 200): one every 200 steps, each with validation."""
+    config = TrainConfig(hidden=(4,), batch_size=1, steps=20_000, eval_every=10)
+    trainer = Trainer(config, *DATA)
+    trainer.history = History(max_events=200)
+    trainer.run()
+    steps = [e.step for e in trainer.history.snapshot()]
+    assert steps == list(range(200, 20_001, 200))
+    assert all(not math.isnan(e.validation_accuracy) for e in trainer.history.snapshot())
+
+
+def test_the_link_that_logged_6000_events_a_second_now_logs_a_few(mnist):
+    """hidden=1, batch_size=1, steps=10,000,000, eval_every=10 on MNIST: one event (and
+    one validation pass) every 1,000 steps, whatever the machine's speed."""
+    config = TrainConfig(hidden=(1,), batch_size=1, steps=10_000_000, eval_every=10)
+    trainer = trainer_for(config, mnist, max_seconds=1.0)
+    result = trainer.run()
+    events = trainer.history.snapshot()
+    assert result.status == "stopped" and result.steps > 1000
+    assert [e.step for e in events] == list(range(1000, result.steps + 1, 1000))
+    assert all(not math.isnan(e.validation_accuracy) for e in events)
+    assert len(events) / result.train_seconds < 300
 
 
 @pytest.mark.parametrize(
