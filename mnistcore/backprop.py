@@ -172,10 +172,10 @@ def hidden_delta_formula(p: DigitPass, network: MLP, layer: int, unit: int) -> s
     more = r" + \dots" if len(upstream) > len(shown) else ""
     f = SYMBOLS[p.activation_name]
     return (
-        rf"\delta^{{({layer})}}_{{{unit}}} = "
-        rf"\Big(\sum_k \delta^{{({layer + 1})}}_k W^{{({layer + 1})}}_{{{unit},k}}\Big)"
-        rf"\, {f}'(z_{{{unit}}}) = ({terms}{more}) \times {_num(slope)} = {_num(pulled)} \times {_num(slope)}"
-        rf" = {_num(p.deltas[layer][unit])}"
+        rf"\begin{{aligned}}\delta^{{({layer})}}_{{{unit}}} &= "
+        rf"\Big(\sum_k \delta^{{({layer + 1})}}_k W^{{({layer + 1})}}_{{{unit},k}}\Big)\, {f}'(z_{{{unit}}})"
+        rf" \\ &= ({terms}{more}) \times {_num(slope)} \\ &= {_num(pulled)} \times {_num(slope)}"
+        rf" = {_num(p.deltas[layer][unit])}\end{{aligned}}"
     )
 
 

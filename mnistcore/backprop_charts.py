@@ -21,27 +21,29 @@ import pandas as pd
 from mnistcore.insight import symmetric_limit
 from mnistcore.insight_charts import _diverging_scale
 
-STRIP_WIDTH_PX = 640
-
 
 def unit_strip(values: np.ndarray, title: str, value_name: str = "value") -> alt.Chart:
     """One cell per unit (n,), coloured by its value; hover a cell for the unit and value."""
     values = np.asarray(values, dtype=np.float64).ravel()
-    table = pd.DataFrame({"unit": np.arange(values.size), value_name: values})
+    table = pd.DataFrame({"unit": np.arange(values.size), value_name: values, "row": value_name})
     if values.min() >= 0:
         scale = alt.Scale(scheme="greys", domain=[0, max(float(values.max()), 1e-12)])
     else:
         scale = _diverging_scale(max(symmetric_limit(values, percentile=100.0), 1e-12))
-    step = max(1, min(24, STRIP_WIDTH_PX // max(values.size, 1)))
+    outline = values.size <= 64  # cells wide enough to outline
     return (
-        alt.Chart(table, title=title)
-        .mark_rect(stroke="#d0d4dc" if step >= 6 else None, strokeWidth=0.5)
+        alt.Chart(table, title=alt.TitleParams(title, anchor="start", fontSize=13))
+        .mark_rect(stroke="#d0d4dc" if outline else None, strokeWidth=0.5 if outline else 0)
         .encode(
-            x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=values.size <= 32, ticks=False, labelAngle=0)),
-            color=alt.Color(f"{value_name}:Q", title=value_name, scale=scale, legend=alt.Legend(orient="right")),
+            x=alt.X("unit:O", title=None, axis=alt.Axis(labels=values.size <= 32, ticks=False, labelAngle=0)),
+            # A one-row y with a fixed step: Streamlit fits a plain height to the whole chart, axes included.
+            y=alt.Y("row:N", title=None, axis=None),
+            color=alt.Color(
+                f"{value_name}:Q", title=value_name, scale=scale, legend=alt.Legend(orient="right", gradientLength=40)
+            ),
             tooltip=[alt.Tooltip("unit:O"), alt.Tooltip(f"{value_name}:Q", format=".4g")],
         )
-        .properties(height=28, width=alt.Step(step))
+        .properties(height=alt.Step(26))  # the width: the page's (st.altair_chart(width="stretch"))
     )
 
 
@@ -77,4 +79,25 @@ def loss_by_step(losses: Sequence[float]) -> alt.Chart:
             tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g")],
         )
         .properties(height=200)
+    )
+
+
+def gradient_heatmap(matrix: np.ndarray, rows: Sequence[int], title: str = "∂L/∂W") -> alt.Chart:
+    """Rows ``rows`` (their unit numbers) of a gradient dL/dW[l] (n_l, n_{l+1}) as a heatmap:
+    x = the unit the weight goes to, y = the unit it leaves; a diverging scale centred on 0."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    block = matrix[list(rows)]
+    from_idx, to_idx = np.meshgrid(np.asarray(rows), np.arange(matrix.shape[1]), indexing="ij")
+    table = pd.DataFrame({"from": from_idx.ravel(), "to": to_idx.ravel(), "gradient": block.ravel()})
+    limit = max(symmetric_limit(block, percentile=100.0), 1e-12)
+    return (
+        alt.Chart(table)
+        .mark_rect()
+        .encode(
+            x=alt.X("to:O", title="to unit", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("from:O", title="from unit", sort=None),
+            color=alt.Color("gradient:Q", title=title, scale=_diverging_scale(limit)),
+            tooltip=[alt.Tooltip("from:O"), alt.Tooltip("to:O"), alt.Tooltip("gradient:Q", format=".4g")],
+        )
+        .properties(height=alt.Step(14))
     )

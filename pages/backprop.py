@@ -28,7 +28,7 @@ from mnistcore.backprop import (
 )
 from mnistcore.evaluation import digit_picture, weight_picture
 from mnistcore.insight import symmetric_limit
-from mnistcore.insight_charts import probability_bars, weight_heatmap
+from mnistcore.insight_charts import probability_bars
 from mnistcore.losses import cross_entropy_delta, mse_delta
 from mnistcore.network import MLP, backprop
 from mnistcore.optimizers import SGD
@@ -124,11 +124,11 @@ def forward_section(p, net: MLP) -> None:
     for l in range(p.n_layers - 1):
         size = p.zs[l].size
         st.subheader(f"Hidden layer {l + 1}: {size} {net.activation.name} units")
-        st.altair_chart(charts.unit_strip(p.zs[l], f"z^({l}): pre-activations", "z"), width="content")
-        st.altair_chart(charts.unit_strip(p.activations[l + 1], f"a^({l + 1}) = f(z^({l}))", "a"), width="content")
-        units = shown_units(p.activations[l + 1], limit=32 if size <= 32 else 10)
+        st.altair_chart(charts.unit_strip(p.zs[l], f"z^({l}): pre-activations", "z"), width="stretch")
+        st.altair_chart(charts.unit_strip(p.activations[l + 1], f"a^({l + 1}) = f(z^({l}))", "a"), width="stretch")
+        units = np.arange(size) if size <= 32 else top_units(p.activations[l + 1], 10)
         if size > 32:
-            st.caption(f"The {len(units)} most active of {size} units:")
+            st.caption(f"The {len(units)} most active of {size} units (hover the strips for any other):")
         st.dataframe(
             {"unit": units, "z": p.zs[l][units], "a": p.activations[l + 1][units]}, hide_index=True, height="content"
         )
@@ -152,7 +152,7 @@ def backward_section(p, net: MLP) -> None:
         unit = int(top_units(p.deltas[l], 1)[0])
         st.markdown(f"**Hidden layer {l + 1}'s delta** (`deltas[{l}]`), for its unit with the largest |δ|:")
         st.latex(hidden_delta_formula(p, net, l, unit))
-        st.altair_chart(charts.unit_strip(p.deltas[l], f"δ^({l})", "delta"), width="content")
+        st.altair_chart(charts.unit_strip(p.deltas[l], f"δ^({l})", "delta"), width="stretch")
     code_link(backprop, cross_entropy_delta if p.loss_name == "cross-entropy" else mse_delta)
     gradients_section(p, net)
 
@@ -180,10 +180,8 @@ def gradients_section(p, net: MLP) -> None:
         st.latex(weight_gradient_formula(p, 0, row, units[0]))
     for l in range(1, p.n_layers):
         rows = shown_units(np.abs(p.grad_weights[l]).sum(axis=1), limit=32)
-        grad = p.grad_weights[l][rows]
         st.markdown(f"**∂L/∂W[{l}]** ({len(rows)} of {p.zs[l - 1].size} rows: those with the largest gradients)")
-        chart = weight_heatmap(grad.T, symmetric_limit(grad, 100), 0, 0, "output unit", "from unit")
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(charts.gradient_heatmap(p.grad_weights[l], rows, f"∂L/∂W[{l}]"), width="stretch")
     st.markdown("**Bias gradients** ∂L/∂b = δ: the deltas above, unit for unit.")
 
 
@@ -243,7 +241,15 @@ def check_section(net: MLP, x: np.ndarray, label: int) -> None:
         }
         for c in checks
     ]
-    st.dataframe(rows, hide_index=True, column_config={"relative error": st.column_config.NumberColumn(format="%.1e")})
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={
+            "backprop": st.column_config.NumberColumn(format="%.10g"),
+            "finite difference": st.column_config.NumberColumn(format="%.10g"),
+            "relative error": st.column_config.NumberColumn(format="%.1e"),
+        },
+    )
     worst = max((c.relative_error for c in checks), default=0.0)
     verdict = "agree" if worst < 1e-6 else "disagree"
     st.markdown(f"Largest relative error **{worst:.1e}**: backprop and finite differences {verdict}.")
@@ -264,7 +270,11 @@ p = digit_pass(lab.network, x, label)
 picture, summary = st.columns([1, 3])
 picture.image(digit_picture(x, scale=5), caption=f"{what}: a {label}")
 summary.metric(
-    "The network reads it as", str(p.predicted), f"{p.output[p.predicted]:.1%} · true label {label}", delta_color="off"
+    "The network reads it as",
+    str(p.predicted),
+    f"{p.output[p.predicted]:.1%} · true label {label}",
+    delta_color="off",
+    delta_arrow="off",
 )
 if lab.steps:
     summary.info(f"The numbers below are the copy's after {lab.steps} SGD step(s) on this digit; Reset goes back.")

@@ -131,7 +131,7 @@ def test_formulas_carry_the_real_numbers():
     assert r"a_{7}(1 - a_{7})" in output_delta_formula(mse, 7)
     net = small_net("sigmoid", "mse")
     unit = int(top_units(mse.deltas[1], 1)[0])
-    assert hidden_delta_formula(mse, net, 1, unit).endswith(f"= {mse.deltas[1][unit]:.4g}")
+    assert hidden_delta_formula(mse, net, 1, unit).endswith(f"= {mse.deltas[1][unit]:.4g}\\end{{aligned}}")
     assert weight_gradient_formula(mse, 0, 5, 2).endswith(f"= {mse.grad_weights[0][5, 2]:.4g}")
     assert r"\times (" in weight_gradient_formula(ce, 2, 1, 0) or ce.deltas[2][0] >= 0  # negatives in brackets
 
