@@ -3,17 +3,21 @@ with a CheckpointError that says what is wrong (nothing is ever unpickled)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import math
 import pickle
+import re
 
 import numpy as np
 import pytest
 
 from mnistcore import model as model_module
-from mnistcore.config import TrainConfig
-from mnistcore.model import CheckpointError, TrainedModel
-from mnistcore.trainer import Trainer
+from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, TrainConfig
+from mnistcore.model import CheckpointError, TrainedModel, content_fields, length_prefixed
+from mnistcore.network import MLP
+from mnistcore.trainer import History, ProgressEvent, Trainer
 
 
 def _small_data(seed=0):
@@ -93,6 +97,173 @@ def test_fingerprint_changes_with_the_weights(trained):
     clone = TrainedModel.load(trained.to_bytes())
     clone.network.weights[0][0, 0] += 1
     assert clone.fingerprint != trained.fingerprint
+
+
+# ------------------------------------------------------------------ the fingerprint: a key of the whole content
+
+
+def _layer_shapes(hidden: tuple[int, ...]) -> list[tuple[int, ...]]:
+    sizes = [784, *hidden, 10]
+    return [shape for a, b in zip(sizes[:-1], sizes[1:]) for shape in ((a, b), (b,))]
+
+
+def _network(flat: np.ndarray, hidden: tuple[int, ...]) -> MLP:
+    """The values of ``flat``, in order, cut into the layers of a 784-hidden-10 network."""
+    arrays, start = [], 0
+    for shape in _layer_shapes(hidden):
+        arrays.append(flat[start : start + math.prod(shape)].reshape(shape))
+        start += math.prod(shape)
+    assert start == flat.size
+    return MLP(arrays[0::2], arrays[1::2], "sigmoid", "mse")
+
+
+def _flat(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(n).astype(np.float32)
+
+
+N_5 = sum(math.prod(s) for s in _layer_shapes((5,)))  # 3,985 = the parameters of 784-2-185-10 too
+
+
+def _old_key(model: TrainedModel) -> str:
+    """The key this one replaced: a 64-bit SHA-1 prefix of the weight bytes alone."""
+    digest = hashlib.sha1(f"{model.config.activation}/{model.config.loss}".encode())
+    for array in model.network.parameters():
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()[:16]
+
+
+def _bytes_of(model: TrainedModel) -> bytes:
+    return b"".join(array.tobytes() for array in model.network.parameters())
+
+
+def test_fingerprint_is_a_full_sha256_hex_digest(trained):
+    assert re.fullmatch("[0-9a-f]{64}", trained.fingerprint)
+
+
+def test_the_same_bytes_recut_into_other_layer_shapes_get_another_key():
+    flat = _flat(N_5)
+    config = TrainConfig(hidden=(5,))
+    one = TrainedModel(_network(flat, (5,)), config)
+    recut = TrainedModel(_network(flat, (2, 185)), TrainConfig(hidden=(2, 185)))
+    assert _bytes_of(one) == _bytes_of(recut) and _old_key(one) == _old_key(recut)  # the old collision
+    assert one.fingerprint != recut.fingerprint
+    same_config = TrainedModel(_network(flat, (2, 185)), config)  # the shapes alone tell these apart
+    assert same_config.fingerprint != one.fingerprint
+
+
+def test_the_same_bytes_as_another_dtype_get_another_key():
+    network = _network(_flat(N_5), (5,))
+    snapshots = _flat(2 * 784 * 5, seed=1).reshape(2, 784, 5)
+    steps = np.array([0, 10])
+    as_floats = TrainedModel(network, TrainConfig(hidden=(5,)), snapshot_steps=steps, snapshot_weights=snapshots)
+    for other in (np.int32, snapshots.dtype.newbyteorder()):
+        view = snapshots.view(other)  # the same shape and the same bytes, read as another dtype
+        assert view.shape == snapshots.shape and view.tobytes() == snapshots.tobytes()
+        as_other = TrainedModel(network, as_floats.config, snapshot_steps=steps, snapshot_weights=view)
+        assert as_other.fingerprint != as_floats.fingerprint
+
+
+def test_another_config_with_the_same_weights_gets_another_key():
+    network = _network(_flat(N_5), (5,))
+    one = TrainedModel(network, TrainConfig(hidden=(5,)))
+    assert TrainedModel(network, one.config.replace(lr=0.2)).fingerprint != one.fingerprint
+    assert TrainedModel(network, one.config.replace(seed=1)).fingerprint != one.fingerprint
+
+
+def test_other_snapshots_get_another_key():
+    network, config = _network(_flat(N_5), (5,)), TrainConfig(hidden=(5,))
+    weights = _flat(2 * 784 * 5, seed=1).reshape(2, 784, 5)
+    base = TrainedModel(network, config, snapshot_steps=np.array([0, 10]), snapshot_weights=weights)
+    others = [
+        TrainedModel(network, config, snapshot_steps=np.array([0, 20]), snapshot_weights=weights),
+        TrainedModel(network, config, snapshot_steps=np.array([0, 10]), snapshot_weights=weights[::-1].copy()),
+        TrainedModel(network, config, snapshot_steps=np.array([0, 10]), snapshot_weights=None),
+        TrainedModel(network, config),
+        TrainedModel(network, config, snapshot_weights=np.zeros((0, 784, 5), np.float32)),
+    ]
+    keys = {model.fingerprint for model in [base, *others]}
+    assert len(keys) == 1 + len(others)
+
+
+def test_equal_models_get_equal_keys(trained):
+    flat = _flat(N_5)
+    weights = _flat(784 * 5, seed=2).reshape(1, 784, 5)
+
+    def build() -> TrainedModel:
+        return TrainedModel(
+            _network(flat.copy(), (5,)),
+            TrainConfig(hidden=(5,)),
+            snapshot_steps=np.array([0]),
+            snapshot_weights=weights.copy(),
+        )
+
+    assert build().fingerprint == build().fingerprint
+    assert TrainedModel.load(trained.to_bytes()).fingerprint == trained.fingerprint
+    renamed = TrainedModel.load(trained.to_bytes())
+    renamed.name, renamed.status = "another name", "stopped"  # not part of what is cached under the key
+    assert renamed.fingerprint == trained.fingerprint
+
+
+def _encoded(fields) -> bytes:
+    return b"".join(bytes(chunk) for chunk in length_prefixed(fields))
+
+
+def _decoded(encoding: bytes) -> list[bytes]:
+    """The inverse of the encoding: its existence is what makes the encoding injective."""
+    fields, at = [], 0
+    while at < len(encoding):
+        length = int.from_bytes(encoding[at : at + 8], "big")
+        fields.append(encoding[at + 8 : at + 8 + length])
+        at += 8 + length
+    assert at == len(encoding)
+    return fields
+
+
+BOUNDARY_CASES = [
+    [],
+    [b""],
+    [b"", b""],
+    [b"abc"],
+    [b"ab", b"c"],
+    [b"a", b"bc"],
+    [b"", b"abc"],
+    [b"abc", b""],
+    [b"abc", b"", b""],
+    [(3).to_bytes(8, "big") + b"abc"],  # one field that looks like a length and a field
+    [(3).to_bytes(8, "big"), b"abc"],
+]
+
+
+def test_the_content_encoding_reads_back_into_exactly_its_fields():
+    encodings = set()
+    for fields in BOUNDARY_CASES:
+        encoding = _encoded(fields)
+        assert _decoded(encoding) == fields
+        encodings.add(encoding)
+    assert len(encodings) == len(BOUNDARY_CASES)
+
+
+def test_moving_bytes_between_two_adjacent_arrays_changes_the_encoding():
+    values = np.arange(12, dtype=np.float32)
+    cuts = [_encoded([values[:k].tobytes(), values[k:].tobytes()]) for k in range(values.size + 1)]
+    assert len(set(cuts)) == len(cuts)  # the same 48 bytes, cut in 13 places: 13 encodings
+    arrays = [_encoded([values[:k].reshape(-1).view(np.uint8).data, values[k:].tobytes()]) for k in range(13)]
+    assert arrays == cuts  # array fields are their bytes: a memoryview hashes like the bytes it shows
+
+
+def test_every_field_of_a_model_is_in_its_encoding(trained):
+    fields = [bytes(chunk) for chunk in content_fields(trained)]
+    assert json.loads(fields[1]) == trained.config.to_dict()
+    parameters = trained.network.parameters()
+    assert fields[2] == str(len(parameters)).encode()
+    for i, array in enumerate(parameters):
+        dtype, shape, data = fields[3 + 3 * i : 6 + 3 * i]
+        assert (dtype, shape, data) == (
+            array.dtype.str.encode(),
+            ",".join(map(str, array.shape)).encode(),
+            array.tobytes(),
+        )
+    assert fields[-1] == trained.snapshot_weights.tobytes() and fields[-4] == b"snapshot weights"
 
 
 def test_model_without_snapshots_or_history_round_trips():
@@ -233,3 +404,55 @@ def test_oversized_checkpoint_is_refused_before_reading_its_arrays(good_arrays, 
 def test_missing_file_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="not a readable .npz checkpoint: .*No such file"):
         TrainedModel.load(tmp_path / "nowhere.npz")
+
+
+# ------------------------------------------------------------------ the caps are exact
+
+
+def _zeros_model(hidden: tuple[int, ...], events: int = 0) -> TrainedModel:
+    config = TrainConfig(hidden=hidden)
+    sizes = config.layer_sizes
+    network = MLP(
+        [np.zeros((a, b), np.float32) for a, b in zip(sizes[:-1], sizes[1:])],
+        [np.zeros(b, np.float32) for b in sizes[1:]],
+        config.activation,
+        config.loss,
+    )
+    history = History([ProgressEvent(i, 0.0, i, 0.0, 0.0, math.nan, 0.1, 0.0, 0.0) for i in range(events)])
+    return TrainedModel(network, config, history=history)
+
+
+def test_the_parameter_cap_is_exact():
+    assert MAX_PARAMETERS == 1_000_000
+    assert TrainedModel.load(_zeros_model((1257,)).to_bytes()).config.hidden == (1257,)  # 999,325 parameters
+    with pytest.raises(CheckpointError, match="has 1,000,120 weights and biases; models here have at most 1,000,000"):
+        TrainedModel.load(_zeros_model((1258,)).to_bytes())
+
+
+def test_the_history_cap_is_exact():
+    full = _zeros_model((4,), MAX_HISTORY_EVENTS)
+    assert len(TrainedModel.load(full.to_bytes()).history) == MAX_HISTORY_EVENTS
+    arrays = _arrays(full)  # one row more than a History keeps, written straight into the file
+    longer = {k: np.append(v, v[-1:]) if k.startswith("history/") else v for k, v in arrays.items()}
+    with pytest.raises(CheckpointError, match="history has 20,001 events, the limit is 20,000"):
+        TrainedModel.load(_npz(longer))
+
+
+def test_a_file_object_a_path_and_bytes_are_refused_alike(tmp_path, good_arrays):
+    data = _npz(_with_meta(good_arrays, train_seconds="abc"))
+    (tmp_path / "bad.npz").write_bytes(data)
+    messages = set()
+    for source in (data, io.BytesIO(data), tmp_path / "bad.npz", str(tmp_path / "bad.npz")):
+        with pytest.raises(CheckpointError) as info:
+            TrainedModel.load(source)
+        messages.add(str(info.value))
+    assert messages == {"checkpoint metadata train_seconds must be a finite number of seconds >= 0, got 'abc'"}
+
+
+def test_an_unexpected_failure_inside_the_loader_is_still_a_checkpoint_error(good_arrays, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, not the file")
+
+    monkeypatch.setattr(model_module, "_read_history", broken)
+    with pytest.raises(CheckpointError, match=r"^not a readable .npz checkpoint \(RuntimeError\)$"):
+        TrainedModel.load(_npz(good_arrays))
