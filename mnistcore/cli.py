@@ -2,8 +2,12 @@
 
 * ``download [--dir DIR]`` fetches and verifies the four MNIST files;
 * ``train`` trains from a preset plus hyperparameter flags, shows a progress bar, prints a
-  summary (``--json``: one JSON object as the last line of stdout) and saves ``--out``;
-* ``evaluate MODEL`` measures a checkpoint's test and validation accuracy;
+  summary (``--json``: one JSON object as the last line of stdout) and saves ``--out``
+  (refused before training if that file could not be loaded again: over
+  ``config.MAX_PARAMETERS`` or ``model.MAX_CHECKPOINT_BYTES``);
+* ``evaluate MODEL`` measures a checkpoint's test and validation accuracy. MODEL must be a
+  regular file (a directory, a FIFO or a device is named as such, never opened), and it is
+  read as ``TrainedModel.load`` reads a stranger's upload;
 * ``presets`` lists the named presets.
 
 The hyperparameter flags are generated from ``config.FIELDS`` (``lr`` -> ``--lr``,
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import stat
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -32,8 +37,19 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from mnistcore import data as mnist_data
-from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, ConfigError, Field, TrainConfig, format_value, parse_value
-from mnistcore.model import CheckpointError, TrainedModel, finish, trainer_for
+from mnistcore.config import (
+    FIELDS,
+    MAX_PARAMETERS,
+    PRESET_NOTES,
+    PRESETS,
+    ConfigError,
+    Field,
+    TrainConfig,
+    format_value,
+    parse_value,
+)
+from mnistcore.jobs import estimated_checkpoint_bytes, parameter_count
+from mnistcore.model import MAX_CHECKPOINT_BYTES, CheckpointError, TrainedModel, finish, trainer_for
 from mnistcore.trainer import ProgressEvent, RunResult, Trainer
 
 PROG = "mnistcore"
@@ -277,9 +293,28 @@ def _check_out_path(out: str | None) -> None:
         raise UsageError(f"cannot save to {out}: the directory {Path(out).parent} does not exist")
 
 
+def _check_loadable(config: TrainConfig, out: str | None) -> None:
+    """Refuse before training, not after, to save a network no one could load again."""
+    if out is None:
+        return
+    count = parameter_count(config)
+    if count > MAX_PARAMETERS:
+        raise UsageError(
+            f"cannot save to {out}: the network has {count:,} weights and biases, and model files "
+            f"are loaded only up to {MAX_PARAMETERS:,} (train without --out, or with fewer hidden units)"
+        )
+    size = estimated_checkpoint_bytes(config)
+    if size > MAX_CHECKPOINT_BYTES:
+        raise UsageError(
+            f"cannot save to {out}: its model file would hold about {size / 1e6:.0f} MB, and model files "
+            f"are loaded only up to {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB (try --dtype float32 or fewer hidden units)"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     _check_out_path(args.out)
+    _check_loadable(config, args.out)
     mnist = _load_data(args.data_dir)
     layers = "-".join(map(str, config.layer_sizes))
     print(
@@ -342,10 +377,25 @@ def _save(model: TrainedModel, out: str) -> str:
     return str(path)
 
 
+def _require_model_file(name: str) -> Path:
+    """The path of an existing regular file; says what ``name`` is otherwise. Checked with
+    ``stat`` before anything opens it: opening a FIFO would block, and a device never ends."""
+    path = Path(name).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"no such model file: {name}") from None
+    except ValueError:  # a NUL byte in the name
+        raise UsageError(f"not a valid file name: {name!r}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{name} is a directory, not a model file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{name} is not a regular file (a model file is an .npz checkpoint)")
+    return path
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    path = Path(args.model).expanduser()
-    if not path.is_file():
-        raise UsageError(f"no such model file: {args.model}")
+    path = _require_model_file(args.model)
     model = TrainedModel.load(path)
     mnist = _load_data(args.data_dir)
     events = model.history.snapshot()
