@@ -388,9 +388,7 @@ class TrainingJob:
         55,000 of 784-1250-10; the network makes them again if it ever trains again) and the
         trainer's snapshot copies (the model has its own stacked copy)."""
         self.trainer.snapshots = []
-        buffers = getattr(self.trainer.network, "_buffers", None)
-        if isinstance(buffers, dict):
-            buffers.clear()
+        self.trainer.network.release_buffers()
 
     def _run(self) -> None:
         try:

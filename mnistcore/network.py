@@ -228,6 +228,11 @@ class MLP:
             self._buffers[batch] = (make(), make(), make())
         return self._buffers[batch]
 
+    def release_buffers(self) -> None:
+        """Free the training path's per-batch-size buffers (made again by the next ``forward``):
+        3 x batch x every layer's width, which a finished run no longer needs."""
+        self._buffers.clear()
+
     def forward(self, x: Array) -> list[Array]:
         """Forward propagation, keeping every layer's output for backprop (the training path).
 
