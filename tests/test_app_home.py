@@ -35,7 +35,7 @@ def test_home_explains_the_app_and_shows_the_network_model_and_data(mnist):
     (found,) = [s.value for s in at.success]
     assert found.startswith("MNIST found in") and "55,000 training, 5,000 validation and 10,000 test digits" in found
     links = [link.proto.page for link in at.get("page_link")]
-    assert [Path(p).stem for p in links] == ["train", "mistakes", "weights", "draw"]
+    assert [Path(p).stem for p in links] == ["train", "mistakes", "weights", "backprop", "draw"]
     assert any("Current model:" in c.value for c in at.sidebar.caption)
 
 
