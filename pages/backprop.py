@@ -215,7 +215,14 @@ def step_section(lab: StepLab) -> None:
         "digit. The model on every other page is unchanged."
     )
     if lab.steps:
+        before, after = st.columns(2)
+        model_pass, copy_pass = digit_pass(lab.original, lab.x, lab.label), lab.current()
+        before.altair_chart(probability_bars(model_pass.output, lab.label).properties(title="Before: the model"))
+        after.altair_chart(
+            probability_bars(copy_pass.output, lab.label).properties(title=f"After {lab.steps} step(s): the copy")
+        )
         st.altair_chart(charts.loss_by_step(lab.losses), width="stretch")
+        st.markdown("**What the steps changed in the first layer** (the copy's W[0] minus the model's), top 4 units:")
         change_w = lab.first_layer_change()
         units = top_units(np.abs(change_w).sum(axis=0), 4)
         limit = symmetric_limit(change_w[:, units], 100)
