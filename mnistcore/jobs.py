@@ -48,6 +48,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,7 @@ from threadpoolctl import threadpool_limits
 
 from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, N_CLASSES, N_INPUTS, TRAIN_SIZE, TrainConfig
 from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
-from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult
+from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult, RunStatus
 
 DEFAULT_MAX_JOBS = 2
 DEFAULT_MAX_RUN_SECONDS = 600.0
@@ -65,9 +66,23 @@ DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
 DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
 DEFAULT_OWNER_GRACE_SECONDS = 2.0  # a network blip or a reconnect must not kill a run
 
-#: Job states. 'queued' -> 'running' <-> 'paused' -> 'finishing' -> one of the final states.
-FINAL_STATES = ("finished", "stopped", "diverged", "failed")
-ACTIVE_STATES = ("queued", "running", "paused", "finishing")
+
+class JobStatus(StrEnum):
+    """A job's state: queued -> running <-> paused -> finishing -> one of the final states
+    (finished, stopped, diverged: as its trainer's run ended; failed: an error in the job)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHING = "finishing"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.DIVERGED, JobStatus.FAILED)
 
 
 ONE_RUN_AT_A_TIME = "You already have a run in progress: stop it before starting another."
@@ -195,7 +210,7 @@ class RunRecord:
     label: str
     config: TrainConfig
     events: tuple[ProgressEvent, ...]
-    status: str
+    status: JobStatus
     test_accuracy: float | None = None
     validation_accuracy: float | None = None
     train_seconds: float = 0.0
@@ -206,7 +221,7 @@ class RunRecord:
             label=label,
             config=model.config,
             events=tuple(model.history.snapshot()),
-            status=model.status,
+            status=JobStatus(model.status.value),
             test_accuracy=model.test_accuracy,
             validation_accuracy=model.validation_accuracy,
             train_seconds=model.train_seconds,
@@ -281,7 +296,7 @@ class TrainingJob:
         self._owner_gone_since: float | None = None
         self._data = data
         self._manager: JobManager | None = None
-        self._final: str | None = None
+        self._final: JobStatus | None = None
         self._error = ""
         self._model: TrainedModel | None = None
         self._done = threading.Event()
@@ -289,16 +304,15 @@ class TrainingJob:
 
     # ------------------------------------------------------------------ state, any thread
     @property
-    def status(self) -> str:
-        """'queued', 'running', 'paused', 'finishing', 'finished', 'stopped', 'diverged' or 'failed'."""
+    def status(self) -> JobStatus:
         if self._final is not None:
             return self._final
         if self.started_at is None:
-            return "queued"
+            return JobStatus.QUEUED
         trainer_status = self.trainer.status
-        if trainer_status == "ready":
-            return "running"
-        return "finishing" if self.trainer.done else trainer_status
+        if trainer_status is RunStatus.READY:
+            return JobStatus.RUNNING
+        return JobStatus.FINISHING if trainer_status.ended else JobStatus(trainer_status.value)
 
     @property
     def done(self) -> bool:
@@ -329,9 +343,9 @@ class TrainingJob:
     @property
     def message(self) -> str:
         """How the run ended, in a sentence (empty while it runs)."""
-        if self._final == "failed":
+        if self._final is JobStatus.FAILED:
             return self._error
-        if self._final == "stopped" and self.result is None:
+        if self._final is JobStatus.STOPPED and self.result is None:
             return "Cancelled before it started."
         return self.result.message if self.result is not None else ""
 
@@ -395,12 +409,12 @@ class TrainingJob:
             result = self.trainer.run()
             if not result.diverged:
                 self._model = finish(self.trainer, self._data, self.name)
-            self._end(result.status)
+            self._end(JobStatus(result.status.value))
         except Exception as exc:  # noqa: BLE001 - a job must always end and free its slot
             self._error = f"Training failed: {type(exc).__name__}: {exc}"
-            self._end("failed")
+            self._end(JobStatus.FAILED)
 
-    def _end(self, status: str) -> None:
+    def _end(self, status: JobStatus) -> None:
         self.finished_at = time.time()
         self._final = status
         self._data = None  # the job no longer needs the dataset reference
@@ -620,8 +634,8 @@ class JobManager:
             if job not in self._queue:
                 return False
             self._queue.remove(job)
-        job.trainer.status = "stopped"
-        job._end("stopped")
+        job.trainer.status = RunStatus.STOPPED
+        job._end(JobStatus.STOPPED)
         return True
 
     def _release(self, job: TrainingJob) -> None:

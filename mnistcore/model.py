@@ -49,7 +49,7 @@ import numpy as np
 
 from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, ConfigError, TrainConfig
 from mnistcore.network import MLP
-from mnistcore.trainer import N_SNAPSHOTS, History, ProgressEvent, RunResult, Trainer
+from mnistcore.trainer import N_SNAPSHOTS, History, ProgressEvent, RunResult, RunStatus, Trainer
 
 FORMAT = "mnistcore-checkpoint"
 FORMAT_VERSION = 1
@@ -93,7 +93,7 @@ class TrainedModel:
     history: History = field(default_factory=History)
     snapshot_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     snapshot_weights: np.ndarray | None = None
-    status: str = "finished"
+    status: RunStatus = RunStatus.FINISHED
     test_accuracy: float | None = None
     validation_accuracy: float | None = None
     train_seconds: float = 0.0
@@ -446,6 +446,18 @@ def _text(meta: dict[str, Any], key: str, default: str) -> str:
     return value
 
 
+def _status(text: str) -> RunStatus:
+    """A saved run's status: how its training ended (a run still going is never saved)."""
+    try:
+        status = RunStatus(text)
+    except ValueError:
+        status = RunStatus.READY  # refused below, with the one message
+    if not status.ended:
+        allowed = ", ".join(repr(s.value) for s in RunStatus if s.ended)
+        raise CheckpointError(f"checkpoint metadata status must be one of {allowed}, got {text[:32]!r}")
+    return status
+
+
 def _seconds(meta: dict[str, Any], key: str) -> float:
     value = meta.get(key)
     if value is None:
@@ -564,7 +576,7 @@ def _build(meta: dict[str, Any], config: TrainConfig, arrays: dict[str, np.ndarr
         history=history,
         snapshot_steps=steps.astype(np.int64),
         snapshot_weights=snapshot_weights,
-        status=_text(meta, "status", "finished"),
+        status=_status(_text(meta, "status", "finished")),
         test_accuracy=_optional_float(meta, "test_accuracy"),
         validation_accuracy=_optional_float(meta, "validation_accuracy"),
         train_seconds=_seconds(meta, "train_seconds"),

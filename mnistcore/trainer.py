@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,45 @@ class ProgressEvent:
     samples_per_second: float
 
 
+class RunStatus(StrEnum):
+    """Where a trainer is: ready -> running <-> paused -> finished | stopped | diverged."""
+
+    READY = "ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+
+    @property
+    def ended(self) -> bool:
+        return self in (RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED)
+
+
+class EndReason(StrEnum):
+    """Why a run ended; ``status`` gives the run's final ``RunStatus``."""
+
+    COMPLETED = "completed"  # every step was taken
+    STOPPED = "stopped"  # someone called stop()
+    TIME_LIMIT = "time limit"  # max_seconds of training reached
+    DIVERGED = "diverged"  # the loss stopped being a finite number
+
+    @property
+    def status(self) -> RunStatus:
+        return {
+            EndReason.COMPLETED: RunStatus.FINISHED,
+            EndReason.STOPPED: RunStatus.STOPPED,
+            EndReason.TIME_LIMIT: RunStatus.STOPPED,
+            EndReason.DIVERGED: RunStatus.DIVERGED,
+        }[self]
+
+
 @dataclass(frozen=True)
 class RunResult:
-    """How a run ended. ``status`` is 'finished', 'stopped' or 'diverged'."""
+    """How a run ended: its final ``status``, the ``reason`` and a sentence saying so."""
 
-    status: str
+    status: RunStatus
+    reason: EndReason
     steps: int
     epochs: float
     train_seconds: float
@@ -69,7 +104,7 @@ class RunResult:
 
     @property
     def diverged(self) -> bool:
-        return self.status == "diverged"
+        return self.status is RunStatus.DIVERGED
 
 
 def train_step(net: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, lr: float, weight_decay: float = 0.0):
@@ -256,7 +291,7 @@ class Trainer:
         self.result: RunResult | None = None
         self.on_event = on_event
         self.max_seconds = max_seconds
-        self.status = "ready"  # -> running <-> paused -> finished | stopped | diverged
+        self.status = RunStatus.READY
         self._resume = threading.Event()
         self._resume.set()
         self._stop = False
@@ -265,13 +300,13 @@ class Trainer:
 
     # ------------------------------------------------------------ control, any thread
     def pause(self) -> None:
-        if self.status == "running":
+        if self.status is RunStatus.RUNNING:
             self._resume.clear()
-            self.status = "paused"
+            self.status = RunStatus.PAUSED
 
     def resume(self) -> None:
-        if self.status == "paused":
-            self.status = "running"
+        if self.status is RunStatus.PAUSED:
+            self.status = RunStatus.RUNNING
             self._resume.set()
 
     def stop(self) -> None:
@@ -285,7 +320,7 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.status in ("finished", "stopped", "diverged")
+        return self.status.ended
 
     def start_thread(self, name: str = "mnistcore-trainer") -> threading.Thread:
         """Run in a daemon thread and return it (its result lands in ``self.result``)."""
@@ -297,24 +332,25 @@ class Trainer:
     def run(self) -> RunResult:
         """Train until the step count is reached, ``stop`` is called or the loss diverges."""
         cfg, net = self.config, self.network
-        self.status = "running"
+        self.status = RunStatus.RUNNING
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, not warned about
-            ended = self._loop(cfg, net)
-        val_acc = net.accuracy(self.val_x, self.val_y) if ended != "diverged" else float("nan")
+            reason = self._loop(cfg, net)
+        val_acc = net.accuracy(self.val_x, self.val_y) if reason is not EndReason.DIVERGED else float("nan")
         seen = self._step * cfg.batch_size
         self.result = RunResult(
-            status=ended,
+            status=reason.status,
+            reason=reason,
             steps=self._step,
             epochs=seen / len(self.train_x),
             train_seconds=self._elapsed,
             samples_per_second=seen / max(self._elapsed, 1e-9),
             validation_accuracy=val_acc,
-            message=self._message(ended),
+            message=self._message(reason),
         )
-        self.status = ended
+        self.status = reason.status
         return self.result
 
-    def _loop(self, cfg: TrainConfig, net: MLP) -> str:
+    def _loop(self, cfg: TrainConfig, net: MLP) -> EndReason:
         optimizer = make_optimizer(cfg.optimizer, net.update_arrays()[0], cfg.momentum)
         schedule = SCHEDULES[cfg.schedule]
         log_every = max(1, cfg.eval_every // 10)
@@ -329,7 +365,7 @@ class Trainer:
             if self._stop or not self._resume.is_set():
                 started = self._wait_if_paused(started)
                 if self._stop:
-                    return "stopped"
+                    return EndReason.STOPPED
             x_batch, y_batch = batches.next()
             if cfg.augment and x_batch.dtype == np.float32:
                 random_affine(x_batch, self.rng, out=x_batch)
@@ -345,12 +381,12 @@ class Trainer:
                 elapsed = self._elapsed + time.perf_counter() - started
                 if not self._log(net, outputs, y_batch, lr, elapsed):
                     self._elapsed = elapsed
-                    return "diverged"
+                    return EndReason.DIVERGED
             if self.max_seconds is not None and self._elapsed + time.perf_counter() - started > self.max_seconds:
                 self._elapsed += time.perf_counter() - started
-                return "stopped"
+                return EndReason.TIME_LIMIT
         self._elapsed += time.perf_counter() - started
-        return "finished"
+        return EndReason.COMPLETED
 
     def _wait_if_paused(self, started: float) -> float:
         """Block while paused; returns the new start time so pauses do not count as training."""
@@ -394,14 +430,14 @@ class Trainer:
             self.on_event(event)
         return True
 
-    def _message(self, status: str) -> str:
-        if status == "diverged":
+    def _message(self, reason: EndReason) -> str:
+        if reason is EndReason.DIVERGED:
             return (
                 f"Training diverged at step {self._step}: the loss is no longer a finite number. "
                 f"Try a smaller learning rate (now {self.config.lr:g})."
             )
-        if status == "stopped":
-            if self.max_seconds is not None and not self._stop:
-                return f"Stopped at step {self._step}: the run reached its time limit of {self.max_seconds:g} s."
+        if reason is EndReason.TIME_LIMIT:
+            return f"Stopped at step {self._step}: the run reached its time limit of {self.max_seconds:g} s."
+        if reason is EndReason.STOPPED:
             return f"Stopped at step {self._step} of {self.total_steps}."
         return f"Finished {self._step} steps."

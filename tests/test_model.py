@@ -456,3 +456,16 @@ def test_an_unexpected_failure_inside_the_loader_is_still_a_checkpoint_error(goo
     monkeypatch.setattr(model_module, "_read_history", broken)
     with pytest.raises(CheckpointError, match=r"^not a readable .npz checkpoint \(RuntimeError\)$"):
         TrainedModel.load(_npz(good_arrays))
+
+
+@pytest.mark.parametrize("status", ["running", "ready", "bogus"])
+def test_a_checkpoint_whose_status_is_not_an_ended_run_is_refused(status, tmp_path):
+    model = TrainedModel(MLP.create([784, 3, 10]), TrainConfig(hidden=(3,), steps=1))
+    data = dict(np.load(io.BytesIO(model.to_bytes())))
+    meta = json.loads(str(data["meta"]))
+    meta["status"] = status
+    data["meta"] = np.array(json.dumps(meta))
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **data)
+    with pytest.raises(CheckpointError, match="status must be one of 'finished', 'stopped', 'diverged'"):
+        TrainedModel.load(buffer.getvalue())

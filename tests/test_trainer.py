@@ -16,7 +16,7 @@ from mnistcore.data import load_mnist, scale_pixels
 from mnistcore.model import finish, train, trainer_for
 from mnistcore.network import MLP
 from mnistcore.optimizers import cosine_schedule, make_optimizer
-from mnistcore.trainer import N_SNAPSHOTS, History, ProgressEvent, Trainer, train_step
+from mnistcore.trainer import N_SNAPSHOTS, EndReason, History, ProgressEvent, RunStatus, Trainer, train_step
 
 
 def synthetic_digits(n_train=1000, n_val=200, seed=0):
@@ -170,6 +170,7 @@ def test_stop_before_run_takes_no_steps():
     trainer.stop()
     result = trainer.run()
     assert result.status == "stopped" and result.steps == 0 and trainer.snapshots[0][0] == 0
+    assert result.status is RunStatus.STOPPED and result.reason is EndReason.STOPPED
 
 
 def test_max_seconds_caps_the_run():
@@ -178,6 +179,7 @@ def test_max_seconds_caps_the_run():
     assert result.status == "stopped"
     assert 0.3 <= result.train_seconds < 2.0
     assert result.message == f"Stopped at step {result.steps}: the run reached its time limit of 0.3 s."
+    assert result.reason is EndReason.TIME_LIMIT and result.status is RunStatus.STOPPED  # typed, not parsed
 
 
 # ------------------------------------------------------------------ divergence
@@ -198,6 +200,7 @@ def test_diverging_run_ends_diverged_quietly_with_advice(changes):
         trainer = run(SMALL.replace(steps=2000, **changes))
     result = trainer.result
     assert result.status == "diverged" and result.diverged and trainer.status == "diverged"
+    assert result.reason is EndReason.DIVERGED
     assert result.steps < 2000
     assert "diverged" in result.message and "Try a smaller learning rate (now 10)" in result.message
     assert math.isnan(result.validation_accuracy)
