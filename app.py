@@ -1,8 +1,9 @@
 """Watch backprop learn: the dashboard's entry point (``streamlit run app.py``).
 
-Sets the page config once, registers the pages and runs the chosen one. Before the page,
-it takes in a training run that ended while the user was on another page, so every page
-sees the newest model.
+Sets the page config once, registers the pages and runs the chosen one inside
+``common.app_shell()``, which each page checks (``common.ensure_app_shell``) so that none is
+ever shown without this file around it. Before the page, it takes in a training run that
+ended while the user was on another page, so every page sees the newest model.
 """
 
 import streamlit as st
@@ -23,4 +24,5 @@ page = st.navigation(
 )
 common.collect_finished_job()
 common.sidebar_status(show_training=page.url_path != "train")
-page.run()
+with common.app_shell():  # pages check they run inside it (common.ensure_app_shell)
+    page.run()

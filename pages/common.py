@@ -18,7 +18,9 @@ user's model.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,21 +67,53 @@ def _download_lock() -> threading.Lock:
 
 # ------------------------------------------------------------------------- the app shell
 
+APP_SCRIPT = ROOT / "app.py"
+_IN_APP_SHELL: ContextVar[bool] = ContextVar("in_app_shell", default=False)
+_SHELL_RERUNS = "_app_shell_reruns"  # session key: reruns asked for by ensure_app_shell in a row
+
+
+@contextmanager
+def app_shell() -> Iterator[None]:
+    """``app.py`` runs the chosen page inside this block, so the page knows it is in the shell."""
+    token = _IN_APP_SHELL.set(True)
+    st.session_state.pop(_SHELL_RERUNS, None)
+    try:
+        yield
+    finally:
+        _IN_APP_SHELL.reset(token)
+
 
 def ensure_app_shell() -> None:
-    """Make sure the page runs inside ``app.py``'s navigation.
+    """Make sure this page runs inside ``app.py``'s navigation; every page calls it first.
 
     Streamlit treats a ``pages/`` folder next to the entry script as an old-style
-    multipage app until ``st.navigation`` is first called in the process. So the very first
-    visitor of a fresh server who opens a page's URL directly (a share link to /train)
-    would get that page without ``app.py``: no wide layout, a wrong sidebar. Switching the
-    old mode off and rerunning sends that visitor through ``app.py`` like everyone else."""
+    multipage app until ``st.navigation`` first runs in the process: a fresh server's first
+    visitors who open a page's URL directly (a share link to /train) get that page run on its
+    own, without ``app.py`` (no wide layout, the files listed as the navigation). Each run that
+    does not come through ``app.py`` switches the old mode off and reruns through ``app.py``.
+
+    It is a call at the top of each page, never code run on import: an ``st.rerun()`` raised
+    while ``pages.common`` was being imported made the import fail half-way, and every other
+    session importing it at that moment got ``ImportError: cannot import name 'common' from
+    'pages'`` (Python's import hands a waiting thread the failed, half-made module). And it
+    asks about this run, not a process-wide flag: sessions that started in the old mode just
+    before another session switched it off must rerun too."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if _IN_APP_SHELL.get():
+        return
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.fragment_ids_this_run:  # no session, or a fragment's rerun (app.py does not run)
+        return
+    if Path(ctx.pages_manager.main_script_path).resolve() != APP_SCRIPT:
+        return  # a page served on its own (``streamlit run pages/train.py``): there is no shell to go to
+    reruns = st.session_state.get(_SHELL_RERUNS, 0)
+    if reruns >= 2:  # not expected: a rerun goes through app.py once the old mode is off
+        return
+    st.session_state[_SHELL_RERUNS] = reruns + 1
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 # ------------------------------------------------------------------------- the model
@@ -365,6 +399,7 @@ def evaluation(model: TrainedModel) -> Evaluation:
 def evaluated_model_header(title: str) -> tuple[Mnist, TrainedModel, Evaluation]:
     """The Mistakes and Weights pages' common start: title, data, the current model and its
     (cached) evaluation, a line naming the model, and a warning if its training diverged."""
+    ensure_app_shell()
     st.title(title)
     data = require_dataset()
     model = current_model()
@@ -373,6 +408,3 @@ def evaluated_model_header(title: str) -> tuple[Mnist, TrainedModel, Evaluation]
     if model.status == "diverged":
         st.warning("This model's training diverged: its weights hold NaN or infinite values, so what follows is noise.")
     return data, model, ev
-
-
-ensure_app_shell()  # on the first import, i.e. the process's first page run

@@ -18,7 +18,7 @@ from mnistcore import draw_charts, insight
 from mnistcore.drawing import DrawingError
 from mnistcore.model import TrainedModel
 from mnistcore.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
-from pages.common import current_model, model_source, model_title
+from pages.common import current_model, ensure_app_shell, model_source, model_title
 
 CANVAS_SIDE = 280  # fits a phone; a digit drawn ~200 px tall shrinks 10x into MNIST's 20 px box
 DEFAULT_STROKE = 18  # px at 280 px: ~2 px after scaling, like MNIST's pen
@@ -232,6 +232,7 @@ def inside_network_ui(model: TrainedModel, prediction: Prediction) -> None:
 
 
 def main() -> None:
+    ensure_app_shell()
     init_state()
     model = current_model()
     st.title("Draw")

@@ -1,0 +1,48 @@
+"""Every page runs inside app.py's shell, and importing the shared glue never reruns (AppTest).
+
+AppTest starts each run the way a fresh server does: Streamlit's old ``pages/``-folder mode
+is on until ``st.navigation`` runs, so a page opened directly runs first without ``app.py``.
+Each page must notice (``common.ensure_app_shell``) and rerun through ``app.py``: its sidebar
+then has ``app.py``'s lines. The browser test of the same thing on fresh servers, with many
+first visitors at once, is test_browser_fresh_server.py."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app_support import fresh_job_manager  # noqa: F401 (an autouse fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = re.findall(r'st\.Page\("(pages/\w+\.py)", title="(\w+)"', (ROOT / "app.py").read_text())
+
+
+def test_app_py_lists_the_pages():
+    assert len(PAGES) >= 5 and ("pages/train.py", "Train") in PAGES
+
+
+@pytest.mark.parametrize("path, title", PAGES)
+def test_a_page_opened_directly_runs_inside_app_py(mnist, path, title):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    sidebar = " | ".join(c.value for c in at.sidebar.caption)
+    assert "**Server:**" in sidebar and "**Current model:**" in sidebar, f"{path} ran outside app.py: {sidebar!r}"
+    assert title in {t.value for t in at.title} or path.endswith("home.py")
+    assert "_app_shell_reruns" not in at.session_state  # app.py's run cleared the counter
+
+
+def test_importing_the_shared_glue_runs_nothing_that_could_rerun():
+    """Module-level code of pages/common.py only defines things: an ``st.rerun()`` (or any
+    call) at import once made the import fail half-way for concurrent sessions."""
+    tree = ast.parse((ROOT / "pages" / "common.py").read_text())
+    calls = [
+        ast.unparse(node)
+        for node in tree.body
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant)  # the docstring
+    ]
+    assert calls == []
