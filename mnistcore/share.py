@@ -7,7 +7,10 @@ every value as hostile text: unknown keys are ignored, unreadable values fall ba
 the preset's value, numbers outside a field's range are clamped into it, and each of
 these produces a warning sentence naming the field, for the page to show.
 
-Built on ``config.FIELDS``, ``parse_value`` and ``format_value``; no UI code.
+Built on ``config.FIELDS``, ``parse_value`` and ``format_value``; no UI code. The warnings
+are plain text that quote the link's values (``repr``, at most 24 characters, so one line):
+whoever shows them as Markdown must escape them, as the Train page does
+(``pages.common.plain``), or a value like ``![](//host/p)`` becomes an image.
 
 Deliberate limits: a link restores settings, never weights (those are a download); values
 longer than ``MAX_VALUE_LENGTH`` characters are refused unread.

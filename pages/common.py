@@ -17,6 +17,8 @@ user's model.
 
 from __future__ import annotations
 
+import re
+import string
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -116,6 +118,29 @@ def ensure_app_shell() -> None:
     st.rerun()
 
 
+# ------------------------------------------------------------------------- outside text
+
+_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
+_LINK_JOINTS = re.compile(r"(?=://)|(?=@)|(?<=www)(?=\.)", re.IGNORECASE)  # where a bare link or address holds together
+WORD_JOINER = "\u2060"  # invisible
+
+
+def plain(text: object) -> str:
+    """``text`` as Markdown that shows exactly its characters, for anything that came from
+    outside (a share link's values, an uploaded file's name, a checkpoint's model name, an
+    error quoting either) on its way into ``st.markdown``, ``st.caption``, ``st.warning``...
+
+    Every ASCII punctuation character is backslash-escaped, which CommonMark allows for all
+    of them: nothing in the text can start a link, an image, HTML, emphasis, a heading, math
+    (``$``) or a Streamlit directive (``:red[...]``). Escapes do not stop GFM's bare links
+    (``https://…``, ``www.…``, ``name@host``), which are found in the text after escapes are
+    undone, so an invisible word joiner goes before every ``://`` and ``@`` and after ``www``.
+    Line breaks become spaces. The engine's messages stay plain text; the page, which renders
+    Markdown, escapes them."""
+    one_line = " ".join(str(text).splitlines())
+    return _PUNCTUATION.sub(lambda match: "\\" + match.group(), _LINK_JOINTS.sub(WORD_JOINER, one_line))
+
+
 # ------------------------------------------------------------------------- the model
 
 
@@ -135,19 +160,20 @@ def is_default(model: TrainedModel) -> bool:
 
 
 def model_source(model: TrainedModel) -> str:
-    """Where the model came from, in words."""
+    """Where the model came from, in words, as Markdown (an uploaded file's name is escaped)."""
     if is_default(model):
         return "the shipped default model"
-    return st.session_state.get("model_source", "trained in this session")
+    return plain(st.session_state.get("model_source", "trained in this session"))
 
 
 def model_title(model: TrainedModel) -> str:
     """A short name: its own name and/or the preset its settings match, e.g. 'fast',
-    'my run (fast)', 'my run' (custom settings) or 'custom' (no name)."""
+    'my run (fast)', 'my run' (custom settings) or 'custom' (no name). Markdown: the name,
+    which an uploaded checkpoint sets, is escaped (every caller shows it in Markdown)."""
     preset = matching_preset(model.config)
     if not model.name or model.name == preset:
         return preset
-    return model.name if preset == "custom" else f"{model.name} ({preset})"
+    return plain(model.name) if preset == "custom" else f"{plain(model.name)} ({preset})"
 
 
 def trained_when(model: TrainedModel, now: datetime | None = None) -> str:
@@ -214,7 +240,8 @@ def require_dataset(stop: bool = True) -> Mnist | None:
             _download_with_progress()
         return dataset()
     except DataError as exc:
-        st.error(f"**The MNIST data is not available.**\n\n```\n{exc}\n```")
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", str(exc))), default=0))
+        st.error(f"**The MNIST data is not available.**\n\n{fence}\n{exc}\n{fence}")
         if stop:
             st.stop()
         return None

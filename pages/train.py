@@ -25,28 +25,29 @@ def current_settings() -> TrainConfig:
     return st.session_state.get("settings", PRESETS["seed"])
 
 
-def store_settings(config: TrainConfig, write_link: bool = True) -> None:
-    """Make ``config`` the page's settings: widgets, preset, and (optionally) the URL."""
+def store_settings(config: TrainConfig) -> None:
+    """Make ``config`` the page's settings: widgets, preset, and the URL's share link."""
     st.session_state["settings"] = config
     st.session_state["preset"] = share.matching_preset(config)
     st.session_state["preset_choice"] = st.session_state["preset"]
     st.session_state.update(common.widget_values(config))
-    if write_link:
-        params = share.settings_to_params(config)
-        st.query_params.from_dict(params)
-        st.session_state["link_params"] = params
+    params = share.settings_to_params(config)
+    st.query_params.from_dict(params)
+    st.session_state["link_params"] = params
 
 
 def sync_with_link() -> None:
     """Read settings from the URL when it changed (a shared link, a hand edit); when the URL
-    has none (first visit, or back from another page), write the session's settings into it."""
+    has none (first visit, or back from another page), write the session's settings into it.
+
+    A link read is written back as the settings in use: the URL and the share box then say
+    what runs (values clamped, unknown or unreadable ones dropped), never the raw link."""
     params = st.query_params.to_dict()
     if not params:
         store_settings(current_settings())
     elif params != st.session_state.get("link_params"):
         config, _, warnings = share.params_to_settings(params)
-        store_settings(config, write_link=False)
-        st.session_state["link_params"] = params
+        store_settings(config)
         st.session_state["link_warnings"] = warnings
     elif common.widget_key("lr") not in st.session_state:  # widgets dropped by a page switch
         st.session_state.update(common.widget_values(current_settings()))
@@ -127,7 +128,7 @@ def settings_panel(job: TrainingJob | None) -> None:
         if busy:
             st.caption("A run is in progress: stop it to start another.")
     if st.session_state.get("form_error"):
-        st.error(st.session_state["form_error"])
+        st.error(common.plain(st.session_state["form_error"]))  # may quote what was typed
 
 
 def setting_widget(name: str) -> None:
@@ -376,7 +377,7 @@ def save_and_load() -> None:
         message = st.session_state.get("upload_message")
         if message:
             kind, text = message
-            (st.success if kind == "ok" else st.error)(text)
+            (st.success if kind == "ok" else st.error)(common.plain(text))  # the file's name is the visitor's
 
 
 def on_upload() -> None:
@@ -408,7 +409,7 @@ st.caption("Set the hyperparameters, press Train, and watch backpropagation impr
 common.require_dataset()
 sync_with_link()
 for warning in st.session_state.get("link_warnings", []):
-    st.warning(warning, icon=":material/link_off:")
+    st.warning(common.plain(warning), icon=":material/link_off:")  # they quote the link's values
 
 job = common.session_job()
 with st.sidebar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,15 @@ def open_page(page: str, model: TrainedModel | None = None) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a Markdown body made by ``common.plain`` shows: escapes undone, word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(common.WORD_JOINER, "")
+
+
+def live_markup(markdown: str) -> list[str]:
+    """The pieces of ``markdown`` that could render as a link, an image, HTML or code: brackets,
+    angle brackets and backticks not escaped, and bare links GFM would make clickable."""
+    bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", markdown)
+    return re.findall(r"[\[\]<>`]|https?://|www\.|\w@\w", bare, re.IGNORECASE)

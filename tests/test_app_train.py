@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
 from mnistcore.model import CheckpointError, TrainedModel
 from pages import common
-from tests.app_support import fresh_job_manager, open_train  # noqa: F401 (an autouse fixture)
+from tests.app_support import fresh_job_manager, open_train, shown  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = PRESETS["seed"]
@@ -30,7 +30,8 @@ def settings(at: AppTest) -> TrainConfig:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The text the elements show (outside text in them is escaped Markdown: see common.plain)."""
+    return [shown(e.value) for e in elements]
 
 
 def run_until_done(at: AppTest, timeout: float = 180.0) -> AppTest:
@@ -121,6 +122,12 @@ def test_bad_query_values_warn_and_fall_back(mnist):
     assert "Ignored unknown setting 'colour'" in warnings
     assert settings(at) == SEED.replace(batch_size=55_000)
     assert not at.exception
+    # the URL and the share box now hold the settings in use, not the link's values
+    assert dict(at.query_params) == {"preset": "seed", "batch_size": "55000"}
+    (link,) = [code.value for code in at.code if "/train?" in code.value]
+    assert link.endswith("/train?preset=seed&batch_size=55000")
+    at.run()  # the rewritten URL is not read as a new link: the warnings stay, nothing changes
+    assert settings(at) == SEED.replace(batch_size=55_000) and len(at.warning) == 3
 
 
 # ------------------------------------------------------------------ training

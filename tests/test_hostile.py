@@ -9,6 +9,7 @@ text (no script runs), and Streamlit's client refuses a file over ``server.maxUp
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -20,12 +21,14 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
+from mnistcore import share
 from mnistcore.config import PRESETS
-from mnistcore.model import MAX_CHECKPOINT_BYTES
+from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel
 from pages import common
-from tests.app_support import fresh_job_manager, open_train  # noqa: F401 (an autouse fixture)
+from tests.app_support import fresh_job_manager, live_markup, open_train, shown  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
+APP = (ROOT / "app.py").read_text()
 
 
 def default_arrays() -> dict[str, np.ndarray]:
@@ -69,7 +72,8 @@ def upload(at: AppTest, name: str, data: bytes) -> str:
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert len(errors) == 1, errors
-    return errors[0]
+    assert not live_markup(errors[0]), errors[0]  # the file's name and what the loader quotes are text
+    return shown(errors[0])
 
 
 @pytest.mark.parametrize(
@@ -102,7 +106,7 @@ def test_hostile_uploads_are_refused_and_the_model_is_kept(mnist, name, make, wo
 )
 def test_absurd_link_values_warn_and_fall_back_without_crashing(mnist, query, expected, words):
     at = open_train({"preset": "fast", **query})
-    warnings = " | ".join(w.value for w in at.warning)
+    warnings = " | ".join(shown(w.value) for w in at.warning)
     assert words in warnings, warnings
     settings = at.session_state["settings"]
     for name, value in expected.items():
@@ -117,7 +121,62 @@ def test_a_huge_network_from_a_link_is_clamped_and_then_refused_before_training(
     train.click().run()
     assert not at.exception
     assert "job" not in at.session_state and common.job_manager().counts() == (0, 0)
-    assert any(e.value.startswith("Not started: this network has") for e in at.error)
+    assert any(shown(e.value).startswith("Not started: this network has") for e in at.error)
+
+
+# Markdown, HTML and bare links in everything a stranger controls: the link's values and keys,
+# an uploaded file's name, the model name inside a checkpoint. All must be shown as text.
+HOSTILE_LINK = {
+    "preset": "![](//evil.example/p)",
+    "lr": "[Sign in](//evil.example)",
+    "hidden": "<img src=x onerror=alert(1)>",
+    "activation": "https://evil.example/a",
+    "loss": "www.evil.example",
+    "optimizer": "x@evil.example",
+    "schedule": ":red[x] $x$ **b** `c`",
+    "[k](//evil.example)": "1",
+}
+HOSTILE_FILE_NAME = "[Sign in](https:evil.example) ![p](https:evil.example).npz"
+HOSTILE_MODEL_NAME = "![p](//evil.example/n) [Sign in](//evil.example) www.evil.example <b>x</b>"
+
+
+def hostile_checkpoint() -> bytes:
+    """A valid checkpoint (the shipped model's weights) whose model name is Markdown."""
+    return dataclasses.replace(TrainedModel.load(common.DEFAULT_MODEL_PATH), name=HOSTILE_MODEL_NAME).to_bytes()
+
+
+def texts_with(at: AppTest, word: str) -> list[str]:
+    """Markdown bodies of every text element on the page (sidebar included) that mention ``word``."""
+    kinds = (at.markdown, at.caption, at.success, at.info, at.warning, at.error)
+    return [element.value for kind in kinds for element in kind if word in element.value]
+
+
+def test_markdown_in_a_link_is_shown_as_text_and_the_share_box_holds_the_settings_in_use(mnist):
+    at = open_train(HOSTILE_LINK)
+    bodies = [w.value for w in at.warning]
+    assert [shown(body) for body in bodies] == share.params_to_settings(HOSTILE_LINK)[2]  # every value warned about
+    assert len(bodies) == len(HOSTILE_LINK)
+    for body in bodies:
+        assert not live_markup(body), body
+    assert at.session_state["settings"] == PRESETS["seed"]
+    assert dict(at.query_params) == {"preset": "seed"}  # the URL says what is in use, not what came in
+    assert not any("evil" in code.value for code in at.code)
+
+
+def test_a_hostile_file_name_and_model_name_are_shown_as_text_on_every_page(mnist):
+    at = open_train()
+    at.file_uploader(key="upload").set_value((HOSTILE_FILE_NAME, hostile_checkpoint(), "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["model"].name == HOSTILE_MODEL_NAME
+    (loaded,) = [s.value for s in at.success if "Loaded" in s.value]
+    assert shown(loaded).startswith(f"Loaded {HOSTILE_FILE_NAME} (test accuracy") and not live_markup(loaded)
+    for page in ["pages/train.py", *(path for path, _ in re.findall(r'st\.Page\("(pages/\w+\.py)"()', APP))]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        bodies = texts_with(at, "evil")
+        assert any(HOSTILE_MODEL_NAME in shown(body) for body in bodies), (page, bodies)  # the name is shown...
+        for body in bodies:
+            assert not live_markup(body), (page, body)  # ...as text
 
 
 def test_the_server_config_turns_off_telemetry_keeps_xsrf_and_fits_upload_size_to_checkpoints():
@@ -176,4 +235,62 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
         uploader.set_input_files(str(evil))
         page.get_by_text("Refused evil.npz").wait_for(timeout=30_000)
         assert not Payload.RAN and not exceptions_on(page) and not dialogs
+        browser.close()
+
+
+@pytest.mark.browser
+def test_in_the_browser_hostile_links_file_names_and_model_names_make_no_link_image_or_request(mnist, tmp_path):
+    """Chromium never fetches from, nor shows a link to, a host named in a link's values, an
+    uploaded file's name or a checkpoint's model name, on any page."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    from urllib.parse import urlencode, urlsplit
+
+    from tests.browser_support import (
+        chromium_path,
+        exceptions_on,
+        launch_browser,
+        open_train_page,
+        require,
+        streamlit_server,
+        wait_for_app,
+    )
+
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    checkpoint = tmp_path / HOSTILE_FILE_NAME
+    checkpoint.write_bytes(hostile_checkpoint())
+    live = 'a[href*="evil"], img[src*="evil"], img[src="x"], script:has-text("alert")'
+
+    with streamlit_server() as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        requests: list[str] = []
+        dialogs: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        open_train_page(page, base_url, urlencode(HOSTILE_LINK))
+        page.get_by_text("Unknown preset '![](//evil.example/p)' in the link").wait_for(timeout=10_000)
+        assert page.locator('[data-testid="stAlertContainer"]').count() >= len(HOSTILE_LINK)
+        assert page.locator(live).count() == 0
+        assert page.url.endswith("/train?preset=seed")  # the settings in use, not the link's values
+        share_box = page.locator('[data-testid="stCode"]', has_text="/train?")
+        share_box.wait_for(timeout=10_000)
+        assert share_box.inner_text().strip().endswith("/train?preset=seed"), share_box.inner_text()
+
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(checkpoint))
+        page.get_by_text(f"Loaded {HOSTILE_FILE_NAME} (test accuracy").wait_for(timeout=30_000)
+        for title in ["Train", "Home", "Mistakes", "Weights", "Backprop", "Draw"]:
+            page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(f"{title}$")).click()
+            page.locator("h1", has_text="Watch backprop learn" if title == "Home" else title).wait_for(timeout=120_000)
+            wait_for_app(page)
+            name = page.get_by_text("![p](//evil.example/n) [Sign in](//evil.example)")
+            assert name.count() >= 1, f"{title}: the model's name is not shown as text"
+            assert page.locator(live).count() == 0, f"{title}: {page.locator(live).first.evaluate('e => e.outerHTML')}"
+            assert not exceptions_on(page), title
+        to_evil = [url for url in requests if "evil" in urlsplit(url).netloc]
+        assert not to_evil and not dialogs, (to_evil, dialogs)
         browser.close()
