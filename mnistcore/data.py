@@ -331,6 +331,26 @@ def _write_atomically(data: bytes, final_path: Path) -> None:
         raise
 
 
+def _not_writable(directory: Path, exc: OSError) -> DataError:
+    """The one-line error for a download folder that cannot be made or written to."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return DataError(
+        f"cannot save the MNIST download: the folder {directory} is not writable ({reason}). "
+        f"Make it writable, or put the four MNIST files in a folder and set {ENV_VAR} to it."
+    )
+
+
+def _require_writable(directory: Path) -> None:
+    """Create ``directory`` if needed and check a file can be written in it (before any
+    download); DataError with the fix if not."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise _not_writable(directory, exc) from exc
+
+
 def _download_one(
     name: str,
     dest: Path,
@@ -350,7 +370,10 @@ def _download_one(
         except (DataError, OSError, http.client.HTTPException, ValueError) as exc:
             failures.append(f"{url}: {exc}")
             continue
-        _write_atomically(content, dest / name)
+        try:
+            _write_atomically(content, dest / name)
+        except OSError as exc:  # e.g. the folder turned read-only, or the disk is full
+            raise _not_writable(dest, exc) from exc
         return []
     return failures
 
@@ -394,16 +417,16 @@ def download(
     ------
     DataError
         When every mirror fails for a file: lists the URLs tried and why, and says
-        exactly where to put the files by hand.
+        exactly where to put the files by hand. When ``dest_dir`` cannot be created or
+        written to (checked before anything is fetched): one line naming the folder and
+        the fix.
     """
     dest = Path(dest_dir).expanduser() if dest_dir is not None else default_cache_dir()
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot create MNIST directory {dest}: {exc}") from exc
-    for name in list(files) if files is not None else list(FILES.values()):
-        if _is_present_and_valid(dest, name, checksums[name]):
-            continue
+    names = list(files) if files is not None else list(FILES.values())
+    missing = [name for name in names if not _is_present_and_valid(dest, name, checksums[name])]
+    if missing:
+        _require_writable(dest)
+    for name in missing:
         failures = _download_one(name, dest, mirrors, checksums[name], progress, timeout)
         if failures:
             tried = "\n".join(f"  {line}" for line in failures) or "  (no mirrors given)"

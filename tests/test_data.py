@@ -477,6 +477,81 @@ def test_download_skips_valid_files_and_replaces_invalid_ones(tmp_path, mirror, 
     assert read_idx(tmp_path / stale).shape == (7,)
 
 
+def assert_not_writable_message(message: str, folder: Path) -> None:
+    """One line: which folder, that it is not writable, and the two fixes."""
+    assert "\n" not in message, message
+    assert f"the folder {folder} is not writable" in message and ENV_VAR in message and "writable" in message
+
+
+def failing(error: OSError):
+    """A stand-in for a file-creating function that fails with ``error``."""
+
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+def refuse_writes(monkeypatch) -> None:
+    """Make every new file fail as in a read-only folder (tests run as root, where chmod does not)."""
+    monkeypatch.setattr(data.tempfile, "TemporaryFile", failing(PermissionError(13, "Permission denied")))
+    monkeypatch.setattr(data.tempfile, "mkstemp", failing(PermissionError(13, "Permission denied")))
+
+
+@pytest.mark.parametrize("where", ["under a regular file", "a regular file"])
+def test_a_download_folder_that_cannot_be_made_is_one_clear_line_before_anything_is_fetched(
+    tmp_path, monkeypatch, fake_set, where
+):
+    _, checksums = fake_set
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    dest = blocker / "mnist" if where == "under a regular file" else blocker
+    monkeypatch.setattr(data, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
+
+    with pytest.raises(DataError) as excinfo:
+        download(dest, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums)
+
+    assert_not_writable_message(str(excinfo.value), dest)
+
+
+def test_a_read_only_download_folder_is_one_clear_line_before_anything_is_fetched(tmp_path, monkeypatch, fake_set):
+    _, checksums = fake_set
+    dest = tmp_path / "cache"
+    dest.mkdir()
+    dest.chmod(0o555)  # enough when not root
+    refuse_writes(monkeypatch)
+    monkeypatch.setattr(data, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
+    try:
+        with pytest.raises(DataError) as excinfo:
+            download(dest, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums)
+    finally:
+        dest.chmod(0o755)
+
+    assert_not_writable_message(str(excinfo.value), dest)
+    assert "Permission denied" in str(excinfo.value)
+
+
+def test_a_folder_that_turns_read_only_during_the_download_is_one_clear_line(tmp_path, mirror, monkeypatch, fake_set):
+    server, base = mirror
+    contents, checksums = fake_set
+    serve(server, "/m/", contents)
+    monkeypatch.setattr(data.tempfile, "mkstemp", failing(OSError(28, "No space left")))  # after the folder check
+
+    with pytest.raises(DataError) as excinfo:
+        download(tmp_path, mirrors=[f"{base}/m/"], timeout=5, checksums=checksums)
+
+    assert_not_writable_message(str(excinfo.value), tmp_path)
+    assert "No space left" in str(excinfo.value) and list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_folder_that_already_holds_the_files_needs_no_writing(tmp_path, monkeypatch, fake_set):
+    contents, checksums = fake_set
+    write_set(tmp_path, contents, compress=True)
+    refuse_writes(monkeypatch)
+
+    assert download(tmp_path, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums) == tmp_path
+
+
 # --------------------------------------------------------------------------- real MNIST
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
