@@ -331,11 +331,14 @@ def _write_atomically(data: bytes, final_path: Path) -> None:
         raise
 
 
-def _not_writable(directory: Path, exc: OSError) -> DataError:
+def _not_writable(directory: Path, exc: OSError, created: bool = True) -> DataError:
     """The one-line error for a download folder that cannot be made or written to."""
     reason = exc.strerror or str(exc) or type(exc).__name__
+    problem = (
+        f"cannot write to MNIST directory {directory}" if created else f"cannot create MNIST directory {directory}"
+    )
     return DataError(
-        f"cannot save the MNIST download: the folder {directory} is not writable ({reason}). "
+        f"{problem} ({reason}): the download needs a writable folder there. "
         f"Make it writable, or put the four MNIST files in a folder and set {ENV_VAR} to it."
     )
 
@@ -345,6 +348,9 @@ def _require_writable(directory: Path) -> None:
     download); DataError with the fix if not."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_writable(directory, exc, created=False) from exc
+    try:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:

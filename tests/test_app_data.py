@@ -39,7 +39,8 @@ def test_the_train_page_shows_the_folder_and_the_fix_and_stops(unwritable_cache)
     at = open_train()
     (error,) = [shown(e.value) for e in at.error]
     assert "The MNIST data is not available" in error
-    assert f"the folder {unwritable_cache} is not writable" in error and "MNIST_DATA_DIR" in error
+    assert f"MNIST directory {unwritable_cache} (" in error and "needs a writable folder" in error
+    assert "MNIST_DATA_DIR" in error
     assert not at.button  # stopped before the settings form
     assert not at.exception
 
@@ -47,5 +48,5 @@ def test_the_train_page_shows_the_folder_and_the_fix_and_stops(unwritable_cache)
 def test_the_home_page_shows_the_folder_and_goes_on_without_data(unwritable_cache):
     at = open_page("pages/home.py")
     (error,) = [shown(e.value) for e in at.error]
-    assert f"the folder {unwritable_cache} is not writable" in error
+    assert f"MNIST directory {unwritable_cache} (" in error and "needs a writable folder" in error
     assert any("Files needed" in c.value for c in at.caption)  # the rest of the page is there

@@ -480,7 +480,8 @@ def test_download_skips_valid_files_and_replaces_invalid_ones(tmp_path, mirror, 
 def assert_not_writable_message(message: str, folder: Path) -> None:
     """One line: which folder, that it is not writable, and the two fixes."""
     assert "\n" not in message, message
-    assert f"the folder {folder} is not writable" in message and ENV_VAR in message and "writable" in message
+    assert f"MNIST directory {folder} (" in message and "needs a writable folder" in message
+    assert "Make it writable" in message and f"set {ENV_VAR}" in message
 
 
 def failing(error: OSError):
