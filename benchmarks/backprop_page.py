@@ -15,7 +15,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from mnistcore import TrainConfig, TrainedModel
-from mnistcore.network import MLP
+from mnistcore.engine.network import MLP
 from tests.app_support import ROOT
 
 

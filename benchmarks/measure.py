@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minimal
-from mnistcore.config import PRESETS, TrainConfig
-from mnistcore.data import load_mnist, one_hot
-from mnistcore.model import trainer_for
-from mnistcore.trainer import ProgressEvent
+from mnistcore.engine.config import PRESETS, TrainConfig
+from mnistcore.engine.data import load_mnist, one_hot
+from mnistcore.engine.model import trainer_for
+from mnistcore.engine.trainer import ProgressEvent
 
 NEVER = 1_000_000  # an eval_every that no benchmark run reaches: validation only at the very end
 
@@ -199,7 +199,7 @@ def memory(preset: str, steps: int) -> dict[str, Any]:
     A sampler thread reads the resident set every 10 ms during the run (psutil); the
     kernel's own peak (getrusage) covers the whole process, loading included.
     """
-    from mnistcore.model import finish
+    from mnistcore.engine.model import finish
 
     before_load = _rss_mb()
     mnist = _mnist()

@@ -159,7 +159,7 @@ def seed_vs_notebook(plan: Plan) -> dict[str, Any]:
 
 def _gzip_data_dir() -> Path | None:
     """The MNIST directory if it holds the .gz files the notebook shim reads."""
-    from mnistcore.data import find_data_dir
+    from mnistcore.engine.data import find_data_dir
 
     directory = find_data_dir()
     if directory is None or not (directory / "train-images-idx3-ubyte.gz").exists():

@@ -1,23 +1,22 @@
-"""mnistcore: a from-scratch NumPy neural network on real MNIST, UI-free.
+"""mnistcore: a from-scratch NumPy neural network on real MNIST, and what its dashboard needs.
 
-The engine behind the dashboard, usable from a CLI (``python -m mnistcore``), a notebook
-or a test. It never imports streamlit. The pieces, each in its own module:
+Four layers, each a sub-package; each builds only on those before it, and none imports
+streamlit (tests/test_layers.py proves both from the source):
 
-* ``data``: read, verify, download and cache the MNIST IDX files; the 55k/5k/10k splits
-* ``activations``, ``losses``: hidden activations and output+loss pairs with derivatives
-* ``network``: the MLP, its forward pass and backprop
-* ``optimizers``: SGD, momentum, Adam and learning-rate schedules
-* ``config``: the validated hyperparameters and presets
-* ``trainer``: the pausable, stoppable training loop and its progress events
-* ``model``: a trained model and its safe ``.npz`` checkpoint format
-* ``augment``, ``drawing``, ``insight``: data augmentation, canvas preprocessing, analysis
+* ``engine``: the network and its training, NumPy only (data, network, optimizers, config,
+  trainer, model and checkpoint, CLI: ``python -m mnistcore``)
+* ``analysis``: what a trained model does on the test set, on a drawing, on one digit
+* ``charts``: Altair chart builders for the pages
+* ``server``: background training jobs for many visitors, share links
+
+The names below are the engine's, for notebooks and scripts.
 """
 
-from mnistcore.config import PRESETS, ConfigError, TrainConfig
-from mnistcore.data import DataError, Mnist, load_mnist
-from mnistcore.model import CheckpointError, TrainedModel, train
-from mnistcore.network import MLP
-from mnistcore.trainer import History, ProgressEvent, RunResult, Trainer
+from mnistcore.engine.config import PRESETS, ConfigError, TrainConfig
+from mnistcore.engine.data import DataError, Mnist, load_mnist
+from mnistcore.engine.model import CheckpointError, TrainedModel, train
+from mnistcore.engine.network import MLP
+from mnistcore.engine.trainer import History, ProgressEvent, RunResult, Trainer
 
 __all__ = [
     "PRESETS",

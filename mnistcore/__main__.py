@@ -1,8 +1,8 @@
-"""``python -m mnistcore``: the command line (see ``mnistcore.cli``)."""
+"""``python -m mnistcore``: the command line (see ``mnistcore.engine.cli``)."""
 
 import sys
 
-from mnistcore.cli import main
+from mnistcore.engine.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

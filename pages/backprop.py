@@ -2,7 +2,7 @@
 
 Pick a digit; see z and a layer by layer, the loss, each delta and the gradients; take SGD
 steps on a copy of the model and watch the loss fall; check backprop against finite
-differences. The maths is ``mnistcore.backprop``; this script only wires it to widgets.
+differences. The maths is ``mnistcore.analysis.backprop``; this script only wires it to widgets.
 Session state: ``backprop_lab`` (the ``StepLab`` on the page's copy, with what it was made
 for) and ``backprop_digit`` (where the digit comes from).
 """
@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore import backprop_charts as charts
-from mnistcore.backprop import (
+from mnistcore.analysis.backprop import (
     StepLab,
     digit_pass,
     gradient_check,
@@ -26,13 +25,14 @@ from mnistcore.backprop import (
     top_units,
     weight_gradient_formula,
 )
-from mnistcore.evaluation import digit_picture, weight_picture
-from mnistcore.insight import symmetric_limit
-from mnistcore.insight_charts import probability_bars
-from mnistcore.losses import cross_entropy_delta, mse_delta
-from mnistcore.network import MLP, backprop
-from mnistcore.optimizers import SGD
-from mnistcore.trainer import train_step
+from mnistcore.analysis.evaluation import digit_picture, weight_picture
+from mnistcore.analysis.insight import symmetric_limit
+from mnistcore.charts import backprop as charts
+from mnistcore.charts.insight import probability_bars
+from mnistcore.engine.losses import cross_entropy_delta, mse_delta
+from mnistcore.engine.network import MLP, backprop
+from mnistcore.engine.optimizers import SGD
+from mnistcore.engine.trainer import train_step
 from pages import common
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)

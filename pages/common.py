@@ -29,11 +29,11 @@ from pathlib import Path
 import streamlit as st
 
 from mnistcore import CheckpointError, Mnist, TrainedModel, load_mnist
-from mnistcore.config import FIELDS, ConfigError, TrainConfig, parse_value
-from mnistcore.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
-from mnistcore.evaluation import Evaluation, evaluate_model, model_summary
-from mnistcore.jobs import JobManager, RunRecord, TrainingJob
-from mnistcore.share import matching_preset, short_description
+from mnistcore.analysis.evaluation import Evaluation, evaluate_model, model_summary
+from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig, parse_value
+from mnistcore.engine.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
+from mnistcore.server.jobs import JobManager, RunRecord, TrainingJob
+from mnistcore.server.share import matching_preset, short_description
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = ROOT / "models" / "default.npz"

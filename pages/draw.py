@@ -1,8 +1,8 @@
 """Draw page: draw a digit, see the 28x28 image the network gets, its prediction,
 and what the first hidden layer did with it.
 
-The page only wires widgets to ``mnistcore.predict`` (preprocessing + forward pass)
-and ``mnistcore.draw_charts`` (Altair charts). Session keys it owns (non-widget,
+The page only wires widgets to ``mnistcore.analysis.predict`` (preprocessing + forward pass)
+and ``mnistcore.charts.draw`` (Altair charts). Session keys it owns (non-widget,
 so they survive page switches): ``draw_canvas_version`` (bumped to clear the
 canvas: a new key remounts it empty), ``draw_stroke_width``, ``draw_unit``
 (the hidden unit whose weights are shown; None follows the top contributor).
@@ -14,10 +14,11 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistcore import draw_charts, insight
-from mnistcore.drawing import DrawingError
-from mnistcore.model import TrainedModel
-from mnistcore.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
+from mnistcore.analysis import insight
+from mnistcore.analysis.drawing import DrawingError
+from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
+from mnistcore.charts import draw as draw_charts
+from mnistcore.engine.model import TrainedModel
 from pages.common import current_model, ensure_app_shell, model_source, model_title
 
 CANVAS_SIDE = 280  # fits a phone; a digit drawn ~200 px tall shrinks 10x into MNIST's 20 px box

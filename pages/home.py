@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistcore.charts import network_chart
-from mnistcore.data import FILES
+from mnistcore.charts.training import network_chart
+from mnistcore.engine.data import FILES
 from pages import common
 
 PAGES = [

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistcore import insight
-from mnistcore import insight_charts as charts
-from mnistcore.evaluation import digit_picture, mistake_caption
+from mnistcore.analysis import insight
+from mnistcore.analysis.evaluation import digit_picture, mistake_caption
+from mnistcore.charts import insight as charts
 from pages.common import evaluated_model_header
 
 PER_PAGE = 24

@@ -1,6 +1,6 @@
 """Train page: pick settings, press Train, watch the network learn live.
 
-The run trains in a background job (mnistcore.jobs); this script only reads its history.
+The run trains in a background job (mnistcore.server.jobs); this script only reads its history.
 A fragment redraws the live view twice a second while a run is active, then triggers one
 full rerun when it ends so the rest of the page sees the new model.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistcore import charts, share
-from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, ConfigError, TrainConfig
-from mnistcore.jobs import JobRefused, TrainingJob
+from mnistcore.charts import training as charts
+from mnistcore.engine.config import FIELDS, PRESET_NOTES, PRESETS, ConfigError, TrainConfig
+from mnistcore.server import share
+from mnistcore.server.jobs import JobRefused, TrainingJob
 from pages import common
 
 REFRESH_SECONDS = 0.5

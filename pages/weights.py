@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore import insight_charts as charts
-from mnistcore.evaluation import (
+from mnistcore.analysis.evaluation import (
     digit_picture,
     legend_stops,
     mosaic_columns,
@@ -21,7 +20,8 @@ from mnistcore.evaluation import (
     weight_mosaic,
     weight_picture,
 )
-from mnistcore.insight import symmetric_limit
+from mnistcore.analysis.insight import symmetric_limit
+from mnistcore.charts import insight as charts
 from pages.common import evaluated_model_header
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once

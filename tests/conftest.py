@@ -26,8 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def mnist():
-    """The real MNIST set (``mnistcore.data.Mnist``), loaded without downloading."""
-    from mnistcore.data import DataNotFoundError, load_mnist
+    """The real MNIST set (``mnistcore.engine.data.Mnist``), loaded without downloading."""
+    from mnistcore.engine.data import DataNotFoundError, load_mnist
 
     try:
         return load_mnist(download_missing=False)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mnistcore import TrainConfig, TrainedModel
-from mnistcore.network import MLP
+from mnistcore.engine.network import MLP
 from tests.app_support import ROOT, fresh_job_manager, open_page  # noqa: F401 (fixture)
 
 PAGE = "pages/backprop.py"

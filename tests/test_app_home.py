@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from mnistcore.model import TrainedModel
+from mnistcore.engine.model import TrainedModel
 from pages import common
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,18 +62,18 @@ def test_missing_data_is_downloaded_into_the_cache_with_a_progress_bar(mnist, tm
     real files and reports progress like the real one) and then shows the data as found."""
     import shutil
 
-    import mnistcore.data
+    import mnistcore.engine.data
 
-    source = mnistcore.data.find_data_dir()
+    source = mnistcore.engine.data.find_data_dir()
     cache = tmp_path / "cache" / "mnist"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
-    monkeypatch.setattr(mnistcore.data, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(mnistcore.engine.data, "default_cache_dir", lambda: cache)
     monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
     calls = []
 
     def fake_download(dest, progress=None):
         dest.mkdir(parents=True)
-        for name in mnistcore.data.FILES.values():
+        for name in mnistcore.engine.data.FILES.values():
             found = next(p for p in (source / name, source / f"{name}.gz") if p.exists())
             progress(name, 0, found.stat().st_size)
             shutil.copy(found, dest / found.name)
@@ -83,22 +83,22 @@ def test_missing_data_is_downloaded_into_the_cache_with_a_progress_bar(mnist, tm
 
     monkeypatch.setattr(common, "download", fake_download)
     at = open_home()
-    assert calls == list(mnistcore.data.FILES.values())
+    assert calls == list(mnistcore.engine.data.FILES.values())
     (found,) = [s.value for s in at.success]
     assert found.startswith(f"MNIST found in `{cache}`")
     assert not at.get("progress")  # the bar is gone once the download is done
 
 
 def test_a_failed_download_shows_the_manual_fix(tmp_path, monkeypatch):
-    import mnistcore.data
+    import mnistcore.engine.data
 
     cache = tmp_path / "cache"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
-    monkeypatch.setattr(mnistcore.data, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(mnistcore.engine.data, "default_cache_dir", lambda: cache)
     monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
 
     def offline(dest, progress=None):
-        raise mnistcore.data.DataError(
+        raise mnistcore.engine.data.DataError(
             f"could not download MNIST file train-images-idx3-ubyte. Put the files in {dest}"
         )
 

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from mnistcore import PRESETS, TrainedModel, train
-from mnistcore.evaluation import evaluate_model
+from mnistcore.analysis.evaluation import evaluate_model
 from tests import app_support
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,7 +207,7 @@ def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
 
 def click_cell(page, true: int, predicted: int) -> None:
     """Click the middle of a confusion-matrix cell (on its number)."""
-    from mnistcore.insight_charts import CELL_PX
+    from mnistcore.charts.insight import CELL_PX
 
     svg = page.locator('[data-testid="stVegaLiteChart"] svg').first
     box = svg.bounding_box()
@@ -219,8 +219,8 @@ def click_cell(page, true: int, predicted: int) -> None:
 
 
 def test_caption_pattern_matches_the_page_format():
-    from mnistcore.evaluation import mistake_caption
-    from mnistcore.insight import Mistake
+    from mnistcore.analysis.evaluation import mistake_caption
+    from mnistcore.analysis.insight import Mistake
 
     caption = mistake_caption(Mistake(index=12, true=3, predicted=5, confidence=0.5, true_confidence=0.25))
     assert CAPTION.match(caption).groups() == ("3", "5", "50", "3", "25", "12")

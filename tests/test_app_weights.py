@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistcore import MLP, PRESETS, TrainedModel, train
-from mnistcore.evaluation import evaluate_model
+from mnistcore.analysis.evaluation import evaluate_model
 from tests import app_support
 
 ROOT = Path(__file__).resolve().parents[1]

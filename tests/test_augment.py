@@ -1,4 +1,4 @@
-"""Tests for mnistcore.augment: vectorised random affine warps of MNIST batches."""
+"""Tests for mnistcore.engine.augment: vectorised random affine warps of MNIST batches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mnistcore.augment import (
+from mnistcore.engine.augment import (
     AugmentConfig,
     affine_batch,
     affine_matrices,

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.backprop: every number the Backprop page shows against an independent
+"""Tests for mnistcore.analysis.backprop: every number the Backprop page shows against an independent
 NumPy computation written here, the gradient check for every activation x loss pair and on
 the shipped model, and SGD steps that never touch the model they copy."""
 
@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from mnistcore import TrainedModel
-from mnistcore.activations import ACTIVATIONS
-from mnistcore.backprop import (
+from mnistcore.analysis.backprop import (
     MAX_STEPS,
     StepLab,
     digit_pass,
@@ -24,8 +23,9 @@ from mnistcore.backprop import (
     top_units,
     weight_gradient_formula,
 )
-from mnistcore.losses import LOSSES
-from mnistcore.network import MLP
+from mnistcore.engine.activations import ACTIVATIONS
+from mnistcore.engine.losses import LOSSES
+from mnistcore.engine.network import MLP
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default.npz"
 F = {  # f(z) and f'(z), written from the textbook definitions

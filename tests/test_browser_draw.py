@@ -432,7 +432,7 @@ def _network_input(png: bytes) -> np.ndarray:
     """(28, 28) uint8: the canvas PNG preprocessed exactly as the page does it."""
     from PIL import Image
 
-    from mnistcore.drawing import preprocess
+    from mnistcore.analysis.drawing import preprocess
 
     pixels = preprocess(np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")))
     return np.rint(pixels.reshape(28, 28) * 255).astype(np.uint8)

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from mnistcore.charts import (
+from mnistcore.charts.training import (
     MAX_POINTS,
     TRAIN,
     VALIDATION,
@@ -17,7 +17,7 @@ from mnistcore.charts import (
     thin,
     vega_lite_parts,
 )
-from mnistcore.trainer import History, ProgressEvent
+from mnistcore.engine.trainer import History, ProgressEvent
 
 
 def events(n: int = 50, eval_every: int = 5, start_accuracy: float = 0.1) -> list[ProgressEvent]:

@@ -1,4 +1,4 @@
-"""Tests for the command line (mnistcore.cli): in-process through ``main(argv)`` and, for
+"""Tests for the command line (mnistcore.engine.cli): in-process through ``main(argv)`` and, for
 exit codes, Ctrl-C and the seed preset end to end, as a real ``python -m mnistcore``."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore import cli
-from mnistcore import data as mnist_data
-from mnistcore.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
-from mnistcore.model import TrainedModel
+from mnistcore.engine import cli
+from mnistcore.engine import data as mnist_data
+from mnistcore.engine.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
+from mnistcore.engine.model import TrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_KEYS = {
@@ -228,7 +228,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(capsys, tmp_path, argv
 
 
 def _tiny_checkpoint() -> bytes:
-    from mnistcore.network import MLP
+    from mnistcore.engine.network import MLP
 
     config = TrainConfig(hidden=(4,))
     return TrainedModel(MLP.create(config.layer_sizes, rng=np.random.default_rng(0)), config).to_bytes()

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.config: every invalid value is refused with a message naming the
+"""Tests for mnistcore.engine.config: every invalid value is refused with a message naming the
 field and what is allowed; text round trips; presets; the seed preset is the notebook."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from mnistcore.config import (
+from mnistcore.engine.config import (
     FIELDS,
     PRESET_NOTES,
     PRESETS,

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.data: IDX parsing, locating, downloading, loading real MNIST."""
+"""Tests for mnistcore.engine.data: IDX parsing, locating, downloading, loading real MNIST."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore import data
-from mnistcore.data import (
+from mnistcore.engine import data
+from mnistcore.engine.data import (
     ENV_VAR,
     FILES,
     IMAGES_MAGIC,

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.drawing: canvas drawings -> MNIST-like 28x28 inputs."""
+"""Tests for mnistcore.analysis.drawing: canvas drawings -> MNIST-like 28x28 inputs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistcore.drawing import (
+from mnistcore.analysis.drawing import (
     INK_THRESHOLD,
     DrawingError,
     is_empty,

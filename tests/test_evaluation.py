@@ -1,4 +1,4 @@
-"""Tests for mnistcore.evaluation: a hand-made tiny network with known answers, then the
+"""Tests for mnistcore.analysis.evaluation: a hand-made tiny network with known answers, then the
 shipped default model on the real MNIST test set."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore import insight
-from mnistcore.evaluation import (
+from mnistcore.analysis import insight
+from mnistcore.analysis.evaluation import (
     GAP_GREY,
     MOSAIC_GAP,
     TOP_PER_UNIT,
@@ -29,8 +29,8 @@ from mnistcore.evaluation import (
     weight_mosaic,
     weight_picture,
 )
-from mnistcore.model import TrainedModel
-from mnistcore.network import MLP
+from mnistcore.engine.model import TrainedModel
+from mnistcore.engine.network import MLP
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default.npz"
 
@@ -282,5 +282,5 @@ def test_model_summary_names_the_model_and_its_accuracy(default_model):
 
 
 def test_engine_modules_do_not_import_streamlit():
-    code = "import sys, mnistcore.evaluation, mnistcore.insight_charts; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, mnistcore.analysis.evaluation, mnistcore.charts.insight; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=DEFAULT_MODEL.parents[1]).returncode == 0

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore import cli
-from mnistcore.model import MAX_CHECKPOINT_BYTES, MAX_MESSAGE_CHARS, CheckpointError, TrainedModel
+from mnistcore.engine import cli
+from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, MAX_MESSAGE_CHARS, CheckpointError, TrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"
@@ -361,7 +361,7 @@ def test_the_base_file_of_the_hostile_ones_loads():
 
 MEASURE = """
 import gc, re, resource, sys, time
-from mnistcore.model import TrainedModel
+from mnistcore.engine.model import TrainedModel
 
 def kb(field):
     return int(re.search(field + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))

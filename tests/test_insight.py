@@ -1,4 +1,4 @@
-"""Tests for mnistcore.insight, on small hand-made arrays with known answers."""
+"""Tests for mnistcore.analysis.insight, on small hand-made arrays with known answers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mnistcore.insight import (
+from mnistcore.analysis.insight import (
     Mistake,
     confusion_matrix,
     confusion_table,

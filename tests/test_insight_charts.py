@@ -1,12 +1,12 @@
-"""Tests for mnistcore.insight_charts: the Vega-Lite specs carry the right data, scales and selection."""
+"""Tests for mnistcore.charts.insight: the Vega-Lite specs carry the right data, scales and selection."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mnistcore import insight_charts as charts
-from mnistcore.evaluation import legend_stops
+from mnistcore.analysis.evaluation import legend_stops
+from mnistcore.charts import insight as charts
 
 
 def records(spec: dict, required: set[str]) -> list[dict]:

@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from mnistcore.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
-from mnistcore.jobs import (
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
+from mnistcore.engine.model import MAX_CHECKPOINT_BYTES
+from mnistcore.engine.network import MLP
+from mnistcore.server.jobs import (
     DEFAULT_MAX_RUN_MB,
     EVENT_BYTES,
     ONE_RUN_AT_A_TIME,
@@ -32,8 +34,6 @@ from mnistcore.jobs import (
     limit_blas_threads,
     parameter_count,
 )
-from mnistcore.model import MAX_CHECKPOINT_BYTES
-from mnistcore.network import MLP
 
 SMALL = TrainConfig(
     hidden=(8,),
@@ -408,7 +408,7 @@ def test_the_memory_estimate_covers_what_a_real_run_allocates(mnist, config):
 
 
 def test_parameter_count_and_checkpoint_estimate_match_the_real_thing():
-    from mnistcore.model import TrainedModel
+    from mnistcore.engine.model import TrainedModel
 
     config = SMALL.replace(hidden=(32, 16))
     network = MLP.create(config.layer_sizes, "relu", "cross-entropy", "he", np.random.default_rng(0), np.float32)

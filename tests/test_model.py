@@ -1,4 +1,4 @@
-"""Tests for mnistcore.model: the checkpoint round trip, and every kind of bad file refused
+"""Tests for mnistcore.engine.model: the checkpoint round trip, and every kind of bad file refused
 with a CheckpointError that says what is wrong (nothing is ever unpickled)."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import re
 import numpy as np
 import pytest
 
-from mnistcore import model as model_module
-from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, TrainConfig
-from mnistcore.model import CheckpointError, TrainedModel, content_fields, length_prefixed
-from mnistcore.network import MLP
-from mnistcore.trainer import History, ProgressEvent, Trainer
+from mnistcore.engine import model as model_module
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, TrainConfig
+from mnistcore.engine.model import CheckpointError, TrainedModel, content_fields, length_prefixed
+from mnistcore.engine.network import MLP
+from mnistcore.engine.trainer import History, ProgressEvent, Trainer
 
 
 def _small_data(seed=0):
@@ -267,7 +267,7 @@ def test_every_field_of_a_model_is_in_its_encoding(trained):
 
 
 def test_model_without_snapshots_or_history_round_trips():
-    from mnistcore.network import MLP
+    from mnistcore.engine.network import MLP
 
     config = TrainConfig(hidden=(5,))
     bare = TrainedModel(MLP.create(config.layer_sizes, rng=np.random.default_rng(0)), config)

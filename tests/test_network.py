@@ -1,4 +1,4 @@
-"""Tests for mnistcore.network (with activations and losses): backprop against central
+"""Tests for mnistcore.engine.network (with activations and losses): backprop against central
 finite differences, a tiny network worked out by hand, numerical stability, the two
 forward paths, initialisation statistics and dtype preservation."""
 
@@ -9,10 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from mnistcore.activations import ACTIVATIONS, sigmoid
-from mnistcore.losses import LOSSES, cross_entropy_loss, softmax
-from mnistcore.network import INITIALISERS, MLP
-from mnistcore.optimizers import SGD
+from mnistcore.engine.activations import ACTIVATIONS, sigmoid
+from mnistcore.engine.losses import LOSSES, cross_entropy_loss, softmax
+from mnistcore.engine.network import INITIALISERS, MLP
+from mnistcore.engine.optimizers import SGD
 
 EPS = 1e-6  # finite-difference step; float64 keeps its rounding error near 1e-10
 KINK_MARGIN = 1e-3  # relu: every pre-activation stays this far from 0, far beyond EPS

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.optimizers: single steps against the textbook formulas, Adam against
+"""Tests for mnistcore.engine.optimizers: single steps against the textbook formulas, Adam against
 a plain reference implementation, convergence on a quadratic, and the schedules."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mnistcore.optimizers import (
+from mnistcore.engine.optimizers import (
     OPTIMIZERS,
     SCHEDULES,
     SGD,

@@ -1,4 +1,4 @@
-"""Tests for mnistcore.predict (drawing -> prediction + explanation) and mnistcore.draw_charts."""
+"""Tests for mnistcore.analysis.predict (drawing -> prediction + explanation) and mnistcore.charts.draw."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore import draw_charts
-from mnistcore.drawing import DrawingError
-from mnistcore.insight import top_contributors
-from mnistcore.model import TrainedModel
-from mnistcore.network import MLP
-from mnistcore.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing, unit_sensitivities
+from mnistcore.analysis.drawing import DrawingError
+from mnistcore.analysis.insight import top_contributors
+from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing, unit_sensitivities
+from mnistcore.charts import draw as draw_charts
+from mnistcore.engine.model import TrainedModel
+from mnistcore.engine.network import MLP
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default.npz"
 CANVAS = 280
@@ -271,7 +271,7 @@ def open_draw_page(model: TrainedModel | None = None):
 
 @pytest.mark.parametrize("session_model", [False, True], ids=["default-model", "session-model"])
 def test_draw_page_prompts_for_a_digit_and_names_the_model(session_model):
-    from mnistcore.config import TrainConfig
+    from mnistcore.engine.config import TrainConfig
 
     model = None
     if session_model:

@@ -10,12 +10,12 @@ import re
 import numpy as np
 import pytest
 
-from mnistcore.config import PRESET_NOTES, PRESETS, SEED
-from mnistcore.data import VALIDATION_SIZE
-from mnistcore.jobs import DEFAULT_MAX_PARAMETERS, estimated_checkpoint_bytes, parameter_count
-from mnistcore.model import MAX_CHECKPOINT_BYTES
-from mnistcore.network import MLP
-from mnistcore.optimizers import make_optimizer
+from mnistcore.engine.config import PRESET_NOTES, PRESETS, SEED, parameter_count
+from mnistcore.engine.data import VALIDATION_SIZE
+from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
+from mnistcore.engine.network import MLP
+from mnistcore.engine.optimizers import make_optimizer
+from mnistcore.server.jobs import DEFAULT_MAX_PARAMETERS
 
 
 def notebook_step(w1, b1, w2, b2, x, y, learning_rate):

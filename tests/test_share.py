@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mnistcore.config import FIELDS, PRESETS, TrainConfig, format_value
-from mnistcore.share import (
+from mnistcore.engine.config import FIELDS, PRESETS, TrainConfig, format_value
+from mnistcore.server.share import (
     MAX_VALUE_LENGTH,
     changed_fields,
     matching_preset,

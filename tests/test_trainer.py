@@ -1,4 +1,4 @@
-"""Tests for mnistcore.trainer: determinism, control from another thread (pause, resume,
+"""Tests for mnistcore.engine.trainer: determinism, control from another thread (pause, resume,
 stop), divergence, progress events, the time cap and weight snapshots, on small
 synthetic digits; then short runs and the seed preset end to end on real MNIST."""
 
@@ -11,12 +11,12 @@ import warnings
 import numpy as np
 import pytest
 
-from mnistcore.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
-from mnistcore.data import load_mnist, scale_pixels
-from mnistcore.model import finish, train, trainer_for
-from mnistcore.network import MLP
-from mnistcore.optimizers import cosine_schedule, make_optimizer
-from mnistcore.trainer import N_SNAPSHOTS, EndReason, History, ProgressEvent, RunStatus, Trainer, train_step
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
+from mnistcore.engine.data import load_mnist, scale_pixels
+from mnistcore.engine.model import finish, train, trainer_for
+from mnistcore.engine.network import MLP
+from mnistcore.engine.optimizers import cosine_schedule, make_optimizer
+from mnistcore.engine.trainer import N_SNAPSHOTS, EndReason, History, ProgressEvent, RunStatus, Trainer, train_step
 
 
 def synthetic_digits(n_train=1000, n_val=200, seed=0):

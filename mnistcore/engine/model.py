@@ -47,9 +47,16 @@ from typing import IO, Any
 
 import numpy as np
 
-from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, ConfigError, TrainConfig
-from mnistcore.network import MLP
-from mnistcore.trainer import N_SNAPSHOTS, History, ProgressEvent, RunResult, RunStatus, Trainer
+from mnistcore.engine.config import (
+    MAX_HISTORY_EVENTS,
+    MAX_PARAMETERS,
+    N_INPUTS,
+    ConfigError,
+    TrainConfig,
+    parameter_count,
+)
+from mnistcore.engine.network import MLP
+from mnistcore.engine.trainer import N_SNAPSHOTS, History, ProgressEvent, RunResult, RunStatus, Trainer
 
 FORMAT = "mnistcore-checkpoint"
 FORMAT_VERSION = 1
@@ -77,6 +84,14 @@ def max_file_bytes() -> int:
     """The largest file ``load`` opens: the uncompressed limit plus room for the zip's own
     records and the .npy headers (deflate never grows data by more than a fraction)."""
     return MAX_CHECKPOINT_BYTES + 1024 * 1024
+
+
+def estimated_checkpoint_bytes(config: TrainConfig) -> int:
+    """Uncompressed size of this config's checkpoint: the parameters plus the first-layer
+    weight snapshots the trainer keeps (``N_SNAPSHOTS + 1`` copies of a (784, H1) array)."""
+    itemsize = np.dtype(config.dtype).itemsize
+    snapshot_values = (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0]
+    return itemsize * (parameter_count(config) + snapshot_values)
 
 
 class CheckpointError(ValueError):
@@ -427,8 +442,7 @@ def _read_config(meta: dict[str, Any]) -> TrainConfig:
         config = TrainConfig.from_dict(meta["config"])
     except (ConfigError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"checkpoint config is invalid: {exc}") from None
-    sizes = config.layer_sizes
-    count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    sizes, count = config.layer_sizes, parameter_count(config)
     if count > MAX_PARAMETERS:
         raise CheckpointError(
             f"the network ({'-'.join(map(str, sizes))}) has {count:,} weights and biases; "

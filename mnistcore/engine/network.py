@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistcore.activations import ACTIVATIONS
-from mnistcore.losses import LOSSES
+from mnistcore.engine.activations import ACTIVATIONS
+from mnistcore.engine.losses import LOSSES
 
 Array = np.ndarray
 
@@ -141,7 +141,7 @@ def backprop(
 
 class MLP:
     """A feedforward network: hidden layers share one activation, the output layer and
-    its loss come as a pair (see ``mnistcore.losses``).
+    its loss come as a pair (see ``mnistcore.engine.losses``).
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ Each image in a batch gets its own small random rotation, scale, shift and
 (optionally) shear about the image centre, resampled with bilinear
 interpolation and zero fill.  The whole batch is warped at once with NumPy
 broadcasting and flat-index gathers: no Python loop per sample, so it keeps up
-with training (run ``python -m mnistcore.augment`` for a speed figure).
+with training (run ``python -m mnistcore.engine.augment`` for a speed figure).
 
 Deliberate limits:
 

@@ -257,7 +257,7 @@ def _require_complete(directory: Path, origin: str) -> Path:
     raise DataNotFoundError(
         f"MNIST directory {directory} ({origin}) {where}.\n"
         f"{_manual_install_help(directory)}\n"
-        f"Or fetch them there with mnistcore.data.download({str(directory)!r})."
+        f"Or fetch them there with mnistcore.engine.data.download({str(directory)!r})."
     )
 
 

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mnistcore.activations import ACTIVATIONS
-from mnistcore.losses import LOSSES
-from mnistcore.network import INITIALISERS
-from mnistcore.optimizers import OPTIMIZERS, SCHEDULES
+from mnistcore.engine.activations import ACTIVATIONS
+from mnistcore.engine.losses import LOSSES
+from mnistcore.engine.network import INITIALISERS
+from mnistcore.engine.optimizers import OPTIMIZERS, SCHEDULES
 
 N_INPUTS = 784
 N_CLASSES = 10
@@ -264,6 +264,12 @@ class TrainConfig:
         if unknown:
             raise ConfigError(_unknown_message(unknown))
         return (base or cls()).replace(**dict(values))
+
+
+def parameter_count(config: TrainConfig) -> int:
+    """Weights and biases of the network ``config`` describes."""
+    sizes = config.layer_sizes
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def _unknown_message(names: set[str]) -> str:

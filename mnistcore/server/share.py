@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from mnistcore.config import (
+from mnistcore.engine.config import (
     FIELDS,
     MAX_HIDDEN_LAYERS,
     PRESETS,

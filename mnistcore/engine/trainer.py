@@ -8,7 +8,7 @@ called from any thread; the dashboard runs ``run`` in a background thread per se
 
 Performance notes: batches are gathered into preallocated buffers (``np.take(..., out=)``)
 rather than a shuffled copy of the whole training set, which would double the memory
-held per run. For MNIST loaded by ``mnistcore.data`` the gather reads the original bytes
+held per run. For MNIST loaded by ``mnistcore.engine.data`` the gather reads the original bytes
 and divides them by 255 into the float buffer: a quarter of the memory traffic, and
 values identical to the loaded floats (profiling showed the float gather as the largest
 single cost of a small network's step). All arithmetic stays in the network's dtype;
@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from mnistcore.augment import random_affine
-from mnistcore.config import MAX_HISTORY_EVENTS, TrainConfig
-from mnistcore.data import scale_pixels
-from mnistcore.network import MLP
-from mnistcore.optimizers import SCHEDULES, Optimizer, make_optimizer
+from mnistcore.engine.augment import random_affine
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, TrainConfig
+from mnistcore.engine.data import scale_pixels
+from mnistcore.engine.network import MLP
+from mnistcore.engine.optimizers import SCHEDULES, Optimizer, make_optimizer
 
 N_SNAPSHOTS = 8  # weight snapshots after the start one, spread evenly over the run
 

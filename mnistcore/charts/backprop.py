@@ -18,8 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.insight import symmetric_limit
-from mnistcore.insight_charts import _diverging_scale
+from mnistcore.analysis.insight import symmetric_limit
+from mnistcore.charts.insight import _diverging_scale
 
 
 def unit_strip(values: np.ndarray, title: str, value_name: str = "value") -> alt.Chart:

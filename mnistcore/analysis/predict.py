@@ -1,7 +1,7 @@
 """Classify one canvas drawing and explain the answer: the Draw page's engine.
 
 ``predict_drawing`` runs a drawing through the MNIST-style preprocessing of
-``mnistcore.drawing``, one forward pass of the network, and a short analysis of
+``mnistcore.analysis.drawing``, one forward pass of the network, and a short analysis of
 what the first hidden layer did: every unit's activation, and which units
 pushed the winning digit up most.
 
@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistcore.drawing import DrawingError, preprocess
-from mnistcore.insight import top_contributors
-from mnistcore.network import MLP
+from mnistcore.analysis.drawing import DrawingError, preprocess
+from mnistcore.analysis.insight import top_contributors
+from mnistcore.engine.network import MLP
 
 __all__ = ["NOT_SURE_THRESHOLD", "TOP_UNITS", "DrawingError", "Prediction", "predict_drawing", "unit_sensitivities"]
 
@@ -106,7 +106,7 @@ def predict_drawing(network: MLP, image_rgba: np.ndarray | None, top_k: int = TO
     ----------
     network : an MLP taking 784 inputs (28x28 images flattened row-major).
     image_rgba : (H, W, 4) uint8 canvas (white ink on black or transparent),
-        or any image ``mnistcore.drawing.preprocess`` accepts; ``None`` (the
+        or any image ``mnistcore.analysis.drawing.preprocess`` accepts; ``None`` (the
         canvas has not sent anything yet) counts as empty.
     top_k : how many contributing units to report (>= 1).
 

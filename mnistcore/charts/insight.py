@@ -3,7 +3,7 @@
 Each builder is a pure function of NumPy arrays and plain values, so it can be tested
 (``chart.to_dict()``) without Streamlit.  Weights share one diverging colour scheme
 (Vega's ``redblue``, reversed: blue negative, white zero, red positive) that matches the
-weight images drawn by ``mnistcore.insight.to_diverging_rgb``, and every scale is
+weight images drawn by ``mnistcore.analysis.insight.to_diverging_rgb``, and every scale is
 pinned to ``[-limit, limit]`` so colours compare across units and layers.
 
 Deliberate limits: no Streamlit here, and no sizing beyond a sensible default height;
@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore import insight
+from mnistcore.analysis import insight
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
 CELL_PX = 30  # confusion cells: room for a four-digit count, and 10 of them fit a 390 px phone

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistcore.activations import sigmoid
+from mnistcore.engine.activations import sigmoid
 
 
 def mse_loss(a: np.ndarray, y: np.ndarray) -> float:

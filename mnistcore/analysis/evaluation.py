@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnistcore import insight
-from mnistcore.insight import Mistake
+from mnistcore.analysis import insight
+from mnistcore.analysis.insight import Mistake
 
 UNITS_PER_PAGE = 64  # first-layer units shown at once: an 8 x 8 mosaic stays readable
 GAP_GREY = 150  # between weight tiles: zero weights are white, so white gaps would vanish

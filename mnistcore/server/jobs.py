@@ -54,9 +54,17 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnistcore.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, N_CLASSES, N_INPUTS, TRAIN_SIZE, TrainConfig
-from mnistcore.model import MAX_CHECKPOINT_BYTES, TrainedModel, finish, trainer_for
-from mnistcore.trainer import N_SNAPSHOTS, ProgressEvent, RunResult, RunStatus
+from mnistcore.engine.config import (
+    MAX_HISTORY_EVENTS,
+    MAX_PARAMETERS,
+    N_CLASSES,
+    N_INPUTS,
+    TRAIN_SIZE,
+    TrainConfig,
+    parameter_count,
+)
+from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, TrainedModel, estimated_checkpoint_bytes, finish, trainer_for
+from mnistcore.engine.trainer import N_SNAPSHOTS, ProgressEvent, RunResult, RunStatus
 
 DEFAULT_MAX_JOBS = 2
 DEFAULT_MAX_RUN_SECONDS = 600.0
@@ -116,20 +124,6 @@ def release_free_memory() -> bool:
         return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
     except (OSError, AttributeError):
         return False
-
-
-def parameter_count(config: TrainConfig) -> int:
-    """Weights and biases of the network ``config`` describes."""
-    sizes = config.layer_sizes
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-
-
-def estimated_checkpoint_bytes(config: TrainConfig) -> int:
-    """Uncompressed size of this config's checkpoint: the parameters plus the first-layer
-    weight snapshots the trainer keeps (``N_SNAPSHOTS + 1`` copies of a (784, H1) array)."""
-    itemsize = np.dtype(config.dtype).itemsize
-    snapshot_values = (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0]
-    return itemsize * (parameter_count(config) + snapshot_values)
 
 
 #: Rows per chunk when ``MLP.predict_proba`` measures accuracy (validation, test set).

@@ -24,16 +24,16 @@ from functools import cache
 
 import numpy as np
 
-from mnistcore.network import MLP, Gradients
-from mnistcore.optimizers import SGD
-from mnistcore.trainer import train_step
+from mnistcore.engine.network import MLP, Gradients
+from mnistcore.engine.optimizers import SGD
+from mnistcore.engine.trainer import train_step
 
 FD_STEP = 1e-5  # central-difference step: float64 rounding error ~1e-16/h, truncation ~h^2
 KINK_MARGIN = 1e-3  # relu units this close to z = 0 are not finite-differenced (h * x is far smaller)
 CHECKS_PER_LAYER = 3  # weights checked per layer, plus one bias
 MAX_STEPS = 200  # SGD steps one visitor can take on the page's copy before a reset
 SYMBOLS = {"relu": r"\operatorname{relu}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
-DERIVATIVES = {  # f'(z) written through a = f(z), as mnistcore.activations computes it
+DERIVATIVES = {  # f'(z) written through a = f(z), as mnistcore.engine.activations computes it
     "relu": r"[a > 0]",
     "sigmoid": r"a(1-a)",
     "tanh": r"1-a^2",

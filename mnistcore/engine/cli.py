@@ -36,8 +36,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from mnistcore import data as mnist_data
-from mnistcore.config import (
+from mnistcore.engine import data as mnist_data
+from mnistcore.engine.config import (
     FIELDS,
     MAX_PARAMETERS,
     PRESET_NOTES,
@@ -46,11 +46,18 @@ from mnistcore.config import (
     Field,
     TrainConfig,
     format_value,
+    parameter_count,
     parse_value,
 )
-from mnistcore.jobs import estimated_checkpoint_bytes, parameter_count
-from mnistcore.model import MAX_CHECKPOINT_BYTES, CheckpointError, TrainedModel, finish, trainer_for
-from mnistcore.trainer import ProgressEvent, RunResult, Trainer
+from mnistcore.engine.model import (
+    MAX_CHECKPOINT_BYTES,
+    CheckpointError,
+    TrainedModel,
+    estimated_checkpoint_bytes,
+    finish,
+    trainer_for,
+)
+from mnistcore.engine.trainer import ProgressEvent, RunResult, Trainer
 
 PROG = "mnistcore"
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.insight import grid_shape
+from mnistcore.analysis.insight import grid_shape
 
 __all__ = ["UNIT_SELECTION", "activation_grid", "contribution_bars", "probability_bars", "unit_from_selection"]
 

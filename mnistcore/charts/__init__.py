@@ -1,0 +1,5 @@
+"""Altair chart builders for the dashboard's pages: pure functions, data in, chart out.
+
+``training`` (curves and the network diagram), ``insight`` (Mistakes and Weights),
+``draw`` (Draw), ``backprop`` (Backprop). No Streamlit: the pages show what these return.
+"""
