@@ -168,15 +168,18 @@ def hidden_delta_formula(p: DigitPass, network: MLP, layer: int, unit: int) -> s
     a = p.activations[layer + 1][unit]
     slope = float(network.activation.derivative(np.array([a]), np.empty(1))[0])  # f'(z) through a
     shown = top_units(upstream * weights, 3)
-    terms = " + ".join(rf"{_signed(upstream[k])} \times {_signed(weights[k])}" for k in sorted(shown))
+    terms = [rf"{_signed(upstream[k])} \times {_signed(weights[k])}" for k in sorted(shown)]
     more = r" + \dots" if len(upstream) > len(shown) else ""
     f = SYMBOLS[p.activation_name]
-    return (
-        rf"\begin{{aligned}}\delta^{{({layer})}}_{{{unit}}} &= "
-        rf"\Big(\sum_k \delta^{{({layer + 1})}}_k W^{{({layer + 1})}}_{{{unit},k}}\Big)\, {f}'(z_{{{unit}}})"
-        rf" \\ &= ({terms}{more}) \times {_num(slope)} \\ &= {_num(pulled)} \times {_num(slope)}"
-        rf" = {_num(p.deltas[layer][unit])}\end{{aligned}}"
-    )
+    lines = [  # one product per line: the formula stays narrow enough for a phone
+        rf"\delta^{{({layer})}}_{{{unit}}} &= "
+        rf"\Big(\sum_k \delta^{{({layer + 1})}}_k W^{{({layer + 1})}}_{{{unit},k}}\Big)\, {f}'(z_{{{unit}}})",
+        rf"&= \big({terms[0]}",
+        *(rf"&\qquad + {term}" for term in terms[1:]),
+        rf"&\qquad{more}\big) \times {_num(slope)}" if more else rf"&\big) \times {_num(slope)}",
+        rf"&= {_num(pulled)} \times {_num(slope)} = {_num(p.deltas[layer][unit])}",
+    ]
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
 def weight_gradient_formula(p: DigitPass, layer: int, row: int, unit: int) -> str:

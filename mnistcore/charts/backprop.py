@@ -61,7 +61,12 @@ def value_bars(values: np.ndarray, units: Sequence[int], title: str, highlight: 
     bars = base.mark_bar().encode(
         color=alt.condition(alt.datum.highlight, alt.value("#d62728"), alt.value("#4c78a8")),
     )
-    labels = base.mark_text(dy=-6, fontSize=10).encode(text=alt.Text("value:Q", format=".2g"))
+    biggest = float(np.abs(values).max()) if values.size else 0.0
+    labels = (  # only the bars that show: tiny values' labels would pile up on a phone
+        base.transform_filter(f"abs(datum.value) >= {0.02 * biggest}")
+        .mark_text(dy=-6, fontSize=10)
+        .encode(text=alt.Text("value:Q", format=".2g"))
+    )
     return (bars + labels).properties(height=180, title=title)
 
 
