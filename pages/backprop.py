@@ -25,8 +25,7 @@ from mnistcore.analysis.backprop import (
     top_units,
     weight_gradient_formula,
 )
-from mnistcore.analysis.evaluation import digit_picture, weight_picture
-from mnistcore.analysis.insight import symmetric_limit
+from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import backprop as charts
 from mnistcore.charts.insight import probability_bars
 from mnistcore.engine.losses import cross_entropy_delta, mse_delta

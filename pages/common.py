@@ -29,7 +29,8 @@ from pathlib import Path
 import streamlit as st
 
 from mnistcore import CheckpointError, Mnist, TrainedModel, load_mnist
-from mnistcore.analysis.evaluation import Evaluation, evaluate_model, model_summary
+from mnistcore.analysis.evaluation import Evaluation, evaluate_model
+from mnistcore.analysis.wording import model_summary
 from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig, parse_value
 from mnistcore.engine.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
 from mnistcore.server.jobs import JobManager, RunRecord, TrainingJob

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnistcore.analysis import insight
+from mnistcore.analysis import images as insight
 from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistcore.analysis import insight
-from mnistcore.analysis.evaluation import digit_picture, mistake_caption
+from mnistcore.analysis import mistakes as insight
+from mnistcore.analysis.images import digit_picture
+from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
 from pages.common import evaluated_model_header
 

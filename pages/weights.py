@@ -10,17 +10,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore.analysis.evaluation import (
+from mnistcore.analysis.evaluation import unit_pages, unit_range_label
+from mnistcore.analysis.images import (
     digit_picture,
     legend_stops,
     mosaic_columns,
     snapshot_limit,
-    unit_pages,
-    unit_range_label,
+    symmetric_limit,
     weight_mosaic,
     weight_picture,
 )
-from mnistcore.analysis.insight import symmetric_limit
 from mnistcore.charts import insight as charts
 from pages.common import evaluated_model_header
 

@@ -219,8 +219,8 @@ def click_cell(page, true: int, predicted: int) -> None:
 
 
 def test_caption_pattern_matches_the_page_format():
-    from mnistcore.analysis.evaluation import mistake_caption
-    from mnistcore.analysis.insight import Mistake
+    from mnistcore.analysis.mistakes import Mistake
+    from mnistcore.analysis.wording import mistake_caption
 
     caption = mistake_caption(Mistake(index=12, true=3, predicted=5, confidence=0.5, true_confidence=0.25))
     assert CAPTION.match(caption).groups() == ("3", "5", "50", "3", "25", "12")

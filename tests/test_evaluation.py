@@ -10,24 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore.analysis import insight
-from mnistcore.analysis.evaluation import (
-    GAP_GREY,
+from mnistcore.analysis.evaluation import TOP_PER_UNIT, Evaluation, evaluate_model, unit_pages, unit_range_label
+from mnistcore.analysis.images import (
     MOSAIC_GAP,
-    TOP_PER_UNIT,
-    Evaluation,
-    digit_picture,
-    evaluate_model,
-    legend_stops,
-    mistake_caption,
-    model_summary,
     mosaic_columns,
     mosaic_scale,
     snapshot_limit,
-    unit_pages,
-    unit_range_label,
+    symmetric_limit,
+    weight_images,
     weight_mosaic,
-    weight_picture,
 )
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.network import MLP
@@ -68,7 +59,7 @@ def test_tiny_evaluation_matches_hand_computed_answers(tiny):
     assert ev.probs.dtype == np.float32 and ev.unit_mean.dtype == ev.unit_top_values.dtype == np.float32
     np.testing.assert_allclose(ev.probs.sum(axis=1), 1.0, rtol=1e-6)
     assert ev.layer_limits == pytest.approx(
-        (insight.symmetric_limit(np.eye(3)), insight.symmetric_limit(5 * np.eye(3)))
+        (symmetric_limit(np.eye(3)), symmetric_limit(5 * np.eye(3)))
     )
 
 
@@ -108,7 +99,7 @@ def test_evaluate_model_needs_a_hidden_layer():
 
 
 # --------------------------------------------------------------------------
-# Units in pages, pictures, captions
+# Units in pages
 # --------------------------------------------------------------------------
 
 
@@ -130,66 +121,6 @@ def test_unit_pages_rejects_nonsense():
 def test_unit_range_label_counts_like_a_reader():
     assert unit_range_label(range(0, 64)) == "units 0–63"
     assert unit_range_label(range(7, 8)) == "unit 7"
-
-
-@pytest.mark.parametrize(("n_units", "columns"), [(16, 4), (64, 8), (10, 4), (1, 1)])
-def test_weight_mosaic_has_one_tile_per_unit_in_a_grid(n_units, columns):
-    rng = np.random.default_rng(0)
-    w1 = rng.normal(size=(784, 100)).astype(np.float32)
-    units = range(3, 3 + n_units)
-    assert mosaic_columns(n_units) == columns
-    mosaic = weight_mosaic(w1, units, limit=1.0, scale=2)
-    rows = -(-n_units // columns)
-    pitch = 56 + MOSAIC_GAP  # a 2x tile and the gap after it
-    assert mosaic.shape == (rows * pitch - MOSAIC_GAP, columns * pitch - MOSAIC_GAP, 3) and mosaic.dtype == np.uint8
-    # The tile at row r, column c is unit units.start + r*columns + c, pixel for pixel.
-    r, c = divmod(n_units - 1, columns)
-    tile = mosaic[pitch * r : pitch * r + 56, pitch * c : pitch * c + 56]
-    np.testing.assert_array_equal(tile, weight_picture(w1[:, units[-1]], limit=1.0, scale=2))
-    if n_units > 1:  # the gap between the first two tiles is grey, not white like a zero weight
-        assert (mosaic[:56, 56:pitch] == GAP_GREY).all()
-
-
-def test_weight_picture_puts_pixel_weights_where_the_pixels_are():
-    weights = np.zeros(784)
-    weights[0] = 1.0  # top-left pixel pushes the unit on: dark red
-    weights[28 * 27 + 27] = -1.0  # bottom-right pixel holds it back: dark blue
-    picture = weight_picture(weights, limit=1.0, scale=3)
-    assert picture.shape == (84, 84, 3)
-    red, blue, white = picture[0, 0], picture[-1, -1], picture[40, 40]
-    assert red[0] > 150 and red[2] < 80
-    assert blue[2] > 150 and blue[0] < 80
-    np.testing.assert_array_equal(white, [255, 255, 255])
-
-
-def test_mosaic_scale_keeps_the_mosaic_within_the_target_width():
-    for columns in (1, 4, 6, 8, 16):
-        scale = mosaic_scale(columns)
-        assert columns * 28 * scale + (columns - 1) * MOSAIC_GAP <= 720
-        assert scale == 1 or columns * 28 * (scale + 1) + (columns - 1) * MOSAIC_GAP > 720  # as large as fits
-    assert mosaic_scale(4) == 6 and mosaic_scale(8) == 3
-    assert mosaic_scale(100) == 1  # never below whole-pixel size
-
-
-def test_digit_picture_is_dark_ink_on_white():
-    pixels = np.zeros(784, np.float32)
-    pixels[28 * 14 + 14] = 1.0
-    picture = digit_picture(pixels, scale=2)
-    assert picture.shape == (56, 56) and picture.dtype == np.uint8
-    assert picture[28, 28] == 0 and picture[0, 0] == 255
-    with pytest.raises(ValueError, match="784 pixels"):
-        digit_picture(np.zeros(100))
-
-
-def test_legend_stops_run_from_blue_through_white_to_red():
-    values, colours = legend_stops(0.5, n_steps=5)
-    np.testing.assert_allclose(values, [-0.5, -0.25, 0, 0.25, 0.5])
-    assert colours[0] == "#2166ac" and colours[2] == "#ffffff" and colours[-1] == "#b2182b"
-
-
-def test_mistake_caption_names_both_digits_and_both_confidences():
-    caption = mistake_caption(insight.Mistake(index=1234, true=4, predicted=9, confidence=0.97, true_confidence=0.012))
-    assert caption == "4 → 9 · 97%  \n4: 1% · #1234"
 
 
 # --------------------------------------------------------------------------
@@ -249,10 +180,10 @@ def test_default_mistake_filter_returns_only_matching_digits(default_eval, true_
 
 def test_default_weight_images_one_per_hidden_unit(default_model):
     w1 = default_model.network.weights[0]
-    images = insight.weight_images(w1)
+    images = weight_images(w1)
     assert images.shape == (default_model.network.layer_sizes[1], 28, 28)
     pages = unit_pages(images.shape[0])
-    limit = insight.symmetric_limit(w1)
+    limit = symmetric_limit(w1)
     for units in pages:
         mosaic = weight_mosaic(w1, units, limit)
         columns, rows = mosaic_columns(len(units)), -(-len(units) // mosaic_columns(len(units)))
@@ -270,15 +201,8 @@ def test_default_top_activating_digits_excite_the_unit_most(default_eval, defaul
 def test_default_snapshot_limit_spans_all_snapshots(default_model):
     snapshots = default_model.snapshot_weights
     limit = snapshot_limit(snapshots)
-    assert limit >= max(insight.symmetric_limit(s) for s in snapshots) * 0.5
+    assert limit >= max(symmetric_limit(s) for s in snapshots) * 0.5
     assert 0 < limit <= np.abs(snapshots).max()
-
-
-def test_model_summary_names_the_model_and_its_accuracy(default_model):
-    line = model_summary(default_model, 0.9797, title="fast", source="the shipped default model")
-    assert "**fast**" in line and "the shipped default model" in line
-    shape = "-".join(map(str, default_model.network.layer_sizes))
-    assert shape.startswith("784-") and shape in line and "97.97%" in line
 
 
 def test_engine_modules_do_not_import_streamlit():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnistcore.analysis.evaluation import legend_stops
+from mnistcore.analysis.images import legend_stops
 from mnistcore.charts import insight as charts
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mnistcore.analysis.drawing import DrawingError
-from mnistcore.analysis.insight import top_contributors
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing, unit_sensitivities
+from mnistcore.analysis.units import top_contributors
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.network import MLP

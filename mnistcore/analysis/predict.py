@@ -9,7 +9,7 @@ pushed the winning digit up most.
 hidden layer contributes ``a_j * d z_digit / d a_j`` to the winning digit's
 output pre-activation (its logit).  With one hidden layer the sensitivity is
 just the outgoing weight ``W2[j, digit]``, so the contribution is exact
-(``insight.top_contributors``); with more hidden layers it is the usual
+(``units.top_contributors``); with more hidden layers it is the usual
 first-order (gradient x activation) attribution through the deeper layers.
 
 Deliberate limits:
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnistcore.analysis.drawing import DrawingError, preprocess
-from mnistcore.analysis.insight import top_contributors
+from mnistcore.analysis.units import top_contributors
 from mnistcore.engine.network import MLP
 
 __all__ = ["NOT_SURE_THRESHOLD", "TOP_UNITS", "DrawingError", "Prediction", "predict_drawing", "unit_sensitivities"]

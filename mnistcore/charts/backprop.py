@@ -18,7 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.analysis.insight import symmetric_limit
+from mnistcore.analysis.images import symmetric_limit
 from mnistcore.charts.insight import _diverging_scale
 
 

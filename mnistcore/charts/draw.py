@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.analysis.insight import grid_shape
+from mnistcore.analysis.images import grid_shape
 
 __all__ = ["UNIT_SELECTION", "activation_grid", "contribution_bars", "probability_bars", "unit_from_selection"]
 
@@ -127,7 +127,7 @@ def contribution_bars(contributors: list[tuple[int, float]], digit: int, height_
     Parameters
     ----------
     contributors : ``(unit, contribution)`` pairs, largest first (as from
-        ``insight.top_contributors`` / ``Prediction.contributors``); may be empty.
+        ``units.top_contributors`` / ``Prediction.contributors``); may be empty.
     digit : the digit the contributions are towards (for the title).
     height_per_bar : pixels per bar.
 

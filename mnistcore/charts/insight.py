@@ -3,7 +3,7 @@
 Each builder is a pure function of NumPy arrays and plain values, so it can be tested
 (``chart.to_dict()``) without Streamlit.  Weights share one diverging colour scheme
 (Vega's ``redblue``, reversed: blue negative, white zero, red positive) that matches the
-weight images drawn by ``mnistcore.analysis.insight.to_diverging_rgb``, and every scale is
+weight images drawn by ``mnistcore.analysis.images.to_diverging_rgb``, and every scale is
 pinned to ``[-limit, limit]`` so colours compare across units and layers.
 
 Deliberate limits: no Streamlit here, and no sizing beyond a sensible default height;
@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.analysis import insight
+from mnistcore.analysis.confusion import confusion_table
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
 CELL_PX = 30  # confusion cells: room for a four-digit count, and 10 of them fit a 390 px phone
@@ -58,7 +58,7 @@ def confusion_heatmap(
     The point selection is named ``CELL_SELECTION`` and reports ``true`` and ``predicted``.
     Off-diagonal cells are coloured by count (the mistakes); the diagonal is grey.
     """
-    table = pd.DataFrame(insight.confusion_table(cm))
+    table = pd.DataFrame(confusion_table(cm))
     table["mistake"] = table["true"] != table["predicted"]
     table["label"] = np.where(table["count"] > 0, table["count"].astype(str), "")
     table["in_filter"] = table["mistake"]
