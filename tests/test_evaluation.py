@@ -58,9 +58,7 @@ def test_tiny_evaluation_matches_hand_computed_answers(tiny):
     np.testing.assert_allclose(ev.unit_top_values, np.take_along_axis(x.T, ev.unit_top, axis=1))
     assert ev.probs.dtype == np.float32 and ev.unit_mean.dtype == ev.unit_top_values.dtype == np.float32
     np.testing.assert_allclose(ev.probs.sum(axis=1), 1.0, rtol=1e-6)
-    assert ev.layer_limits == pytest.approx(
-        (symmetric_limit(np.eye(3)), symmetric_limit(5 * np.eye(3)))
-    )
+    assert ev.layer_limits == pytest.approx((symmetric_limit(np.eye(3)), symmetric_limit(5 * np.eye(3))))
 
 
 def test_tiny_mistake_filter_and_order(tiny):
