@@ -33,8 +33,9 @@ from mnistcore.analysis.evaluation import Evaluation, evaluate_model
 from mnistcore.analysis.wording import model_summary
 from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig, parse_value
 from mnistcore.engine.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
-from mnistcore.server.jobs import JobManager, RunRecord, TrainingJob
-from mnistcore.server.share import matching_preset, short_description
+from mnistcore.server.jobs import JobManager, TrainingJob
+from mnistcore.server.records import RunRecord
+from mnistcore.server.share import matching_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = ROOT / "models" / "default.npz"
@@ -323,7 +324,7 @@ def collect_finished_job() -> bool:
         runs = session_runs()
         number = st.session_state.get("run_counter", 0) + 1
         st.session_state["run_counter"] = number
-        runs.append(RunRecord.from_job(job, f"#{number} {job.name} · {short_description(job.config)}"))
+        runs.append(RunRecord.from_job(job, number))
         del runs[:-MAX_RUNS_KEPT]
     return True
 

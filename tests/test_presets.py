@@ -15,7 +15,7 @@ from mnistcore.engine.data import VALIDATION_SIZE
 from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
 from mnistcore.engine.network import MLP
 from mnistcore.engine.optimizers import make_optimizer
-from mnistcore.server.jobs import DEFAULT_MAX_PARAMETERS
+from mnistcore.server.limits import DEFAULT_MAX_PARAMETERS
 
 
 def notebook_step(w1, b1, w2, b2, x, y, learning_rate):

@@ -8,18 +8,8 @@ frees up, and can report their place in the queue. Every method may be called fr
 thread; a page reads a job's progress from ``job.events()`` (the trainer's thread-safe
 history) and never touches the training thread.
 
-Limits, all configurable (see ``JobManager.from_env``):
-
-* ``max_concurrent`` jobs train at once (``MNIST_MAX_JOBS``, default 2: one per core here)
-* each run trains at most ``max_seconds`` (``MNIST_MAX_RUN_SECONDS``, default 600 s)
-* a network may have at most ``max_parameters`` weights and biases (``MNIST_MAX_PARAMS``),
-  and its checkpoint must fit the checkpoint size limit, so one visitor cannot make the
-  server allocate gigabytes or produce a model file that cannot be loaded again
-* a run may need at most ``max_run_mb`` MB of memory (``MNIST_MAX_RUN_MB``, default 256),
-  as ``estimated_run_memory`` works it out from the settings: a big batch of a wide
-  network (batch 55,000 of 784-1250-10 needs over a gigabyte) is refused before training
-* NumPy's BLAS uses ``blas_threads`` threads (``MNIST_BLAS_THREADS``, default 1), so each
-  job keeps to one core (see ``limit_blas_threads``)
+Limits (how many jobs at once, run time, network size, memory per run) are set per manager,
+from the environment with ``JobManager.from_env``; ``limits`` defines them and the refusals.
 
 One active job per owner: ``submit`` refuses a second job from an owner (e.g. a browser
 session) while its first is queued, running, paused or finishing, checked and recorded
@@ -33,6 +23,12 @@ if queued) every job whose owner has been gone for ``owner_grace`` seconds, so a
 frees its slot within a few seconds. The watchdog ends itself when nothing is left to
 watch. A caller without such a check can stop a gone owner's jobs with ``stop_owner``.
 
+Why one module of over 300 lines: ``TrainingJob`` and ``JobManager`` are two halves of one
+concurrency protocol. A job asks its manager for its queue place and hands back its slot
+(``_release``, ``_cancel_queued``); the manager starts, stops and watches jobs (``_start``,
+``_end``, the watchdog) under one lock. Apart, each half would reach into the other's
+privates across modules; together, the locking can be read in one place.
+
 Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
 stopped queued job simply leaves the queue; a liveness check that raises counts as "still
 there" (the run-time cap is the backstop), so a broken check never kills runs.
@@ -40,7 +36,6 @@ there" (the run-time cap is the backstop), so a broken check never kills runs.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
 import threading
@@ -51,26 +46,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-from threadpoolctl import threadpool_limits
-
-from mnistcore.engine.config import (
-    MAX_HISTORY_EVENTS,
-    MAX_PARAMETERS,
-    N_CLASSES,
-    N_INPUTS,
-    TRAIN_SIZE,
-    TrainConfig,
-    parameter_count,
+from mnistcore.engine.config import TrainConfig
+from mnistcore.engine.model import TrainedModel, finish, trainer_for
+from mnistcore.engine.trainer import ProgressEvent, RunResult, RunStatus
+from mnistcore.server.limits import (
+    DEFAULT_BLAS_THREADS,
+    DEFAULT_MAX_JOBS,
+    DEFAULT_MAX_PARAMETERS,
+    DEFAULT_MAX_RUN_MB,
+    DEFAULT_MAX_RUN_SECONDS,
+    ONE_RUN_AT_A_TIME,
+    JobRefused,
+    check_limits,
+    limits_from_env,
 )
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, TrainedModel, estimated_checkpoint_bytes, finish, trainer_for
-from mnistcore.engine.trainer import N_SNAPSHOTS, ProgressEvent, RunResult, RunStatus
+from mnistcore.server.tuning import limit_blas_threads, release_free_memory
 
-DEFAULT_MAX_JOBS = 2
-DEFAULT_MAX_RUN_SECONDS = 600.0
-DEFAULT_MAX_PARAMETERS = MAX_PARAMETERS  # 1,000,000: moonshot (784-1200-10) has 954,010
-DEFAULT_MAX_RUN_MB = 256.0  # the presets need 30 (seed) to 137 MB (moonshot): see estimated_run_memory
-DEFAULT_BLAS_THREADS = 1  # one core per job: see limit_blas_threads
 DEFAULT_WATCH_SECONDS = 1.0  # how often the watchdog asks whether owners are still there
 DEFAULT_OWNER_GRACE_SECONDS = 2.0  # a network blip or a reconnect must not kill a run
 
@@ -91,153 +82,6 @@ class JobStatus(StrEnum):
     @property
     def final(self) -> bool:
         return self in (JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.DIVERGED, JobStatus.FAILED)
-
-
-ONE_RUN_AT_A_TIME = "You already have a run in progress: stop it before starting another."
-
-
-class JobRefused(ValueError):
-    """A job the server will not run (too big for its limits, or its owner already has one
-    in progress); the message says why."""
-
-
-def limit_blas_threads(threads: int) -> bool:
-    """Cap the threads OpenBLAS (NumPy's matrix library) uses, process-wide; True if it could.
-
-    Each training job then uses one core, so ``max_concurrent`` jobs fill that many cores.
-    Why it matters: a minibatch product is small (100 x 784 x 128), and on a busy 2-core
-    machine OpenBLAS's spinning worker threads fight the other jobs, the web server and each
-    other; here one thread trained the fast preset about 7x faster than two. threadpoolctl
-    finds the BLAS NumPy loaded (OpenBLAS, MKL or BLIS) and calls its own thread setter;
-    with none of them (e.g. macOS Accelerate) nothing changes and this returns False."""
-    limiter = threadpool_limits(limits=int(threads), user_api="blas")  # not a `with`: the cap stays
-    return bool(limiter.get_original_num_threads().get("blas"))
-
-
-def release_free_memory() -> bool:
-    """Hand memory that was freed back to the OS (glibc's ``malloc_trim``; elsewhere a no-op).
-
-    A run's temporaries are freed when it ends, but glibc keeps the pages in the training
-    thread's arena: measured here, the process grew ~26 MB over a few runs without this
-    and stayed flat with it. Hosting limits count resident memory, so give it back."""
-    try:
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
-
-
-#: Rows per chunk when ``MLP.predict_proba`` measures accuracy (validation, test set).
-EVAL_CHUNK_ROWS = 5000
-#: One ``ProgressEvent`` in a history, measured with tracemalloc: about 392 bytes.
-EVENT_BYTES = 400
-#: What any run costs besides its arrays: its thread, the allocator's arena for it, the
-#: augmentation's scratch, small objects (measured: a short 784-16-10 run adds about 7 MB).
-RUN_OVERHEAD_BYTES = 16_000_000
-#: Test-set rows measured once when a run ends (its predictions are kept briefly).
-TEST_ROWS = 10_000
-
-
-@dataclass(frozen=True)
-class RunMemory:
-    """The memory one run needs: ``fixed`` bytes, plus ``per_row`` bytes for each of the
-    ``batch_size`` rows of its minibatch (see ``estimated_run_memory``)."""
-
-    fixed: int
-    per_row: int
-    batch_size: int
-
-    @property
-    def total(self) -> int:
-        return self.fixed + self.per_row * self.batch_size
-
-    def largest_batch(self, limit: float) -> int:
-        """The biggest batch size whose run fits in ``limit`` bytes (0 if none does)."""
-        return max(0, int((limit - self.fixed) // self.per_row))
-
-
-def estimated_run_memory(config: TrainConfig) -> RunMemory:
-    """An upper estimate of the memory a run of ``config`` allocates, from its settings alone.
-
-    Per row of the batch: the float input batch and the uint8 batch its pixel bytes are
-    gathered into, the one-hot targets (the gathers, ``np.take(out=)``, also make a
-    temporary copy of the bytes and targets), every layer's activation, delta and derivative
-    buffers (3 x its width), the loss and accuracy temporaries of a logging step, and with
-    augmentation the warp's per-image parameters (a float64 run also takes two float32
-    copies of the batch). Fixed: parameters and gradients; the optimizer's state and
-    scratch (sgd 1, momentum 2, adam 3 times the parameters); weight decay's temporary;
-    the one-hot training targets and the shuffled order; the first-layer snapshots, twice
-    (the trainer's copies and the model's stacked array); an evaluation chunk (its rows of
-    every layer at once, plus a float64 run's cast copy of the inputs) and the test set's
-    predictions; the history at its cap; and ``RUN_OVERHEAD_BYTES``.
-
-    Every term is counted as if all were alive at once, so it is an upper bound: measured
-    here, a run's arrays peaked at 62-95% of it (tracemalloc), and the process's resident
-    memory grew by 73-94% of the estimate for the runs estimated at 100 MB to 1.2 GB (small
-    runs grow it less: their history and overhead allowances are mostly unused)."""
-    size = np.dtype(config.dtype).itemsize
-    outputs = config.layer_sizes[1:]  # widths of the layers with buffers: hidden ..., 10
-    params = parameter_count(config)
-    per_row = N_INPUTS * size + 2 * (N_INPUTS + N_CLASSES * size)  # x; bytes and one-hot y, and their gathers' copies
-    per_row += 3 * sum(outputs) * size  # activations, deltas, derivatives
-    per_row += 2 * N_CLASSES * size + 3 * 8  # a logging step's loss and accuracy temporaries
-    if config.augment:
-        per_row += 256 + (2 * N_INPUTS * 4 if size != 4 else 0)  # warp parameters; float32 copies
-    optimizer_arrays = {"sgd": 1, "momentum": 2, "adam": 3}.get(config.optimizer, 3)
-    largest_weights = max(a * b for a, b in zip(config.layer_sizes[:-1], outputs))
-    cast = N_INPUTS if size != 4 else 0  # the validation digits are float32: a float64 run copies a chunk
-    fixed = (2 + optimizer_arrays) * params * size
-    fixed += largest_weights * size if config.weight_decay else 0
-    fixed += TRAIN_SIZE * (N_CLASSES * size + 2 * 8)  # one-hot targets; old and new shuffled order
-    fixed += 2 * (N_SNAPSHOTS + 1) * N_INPUTS * config.hidden[0] * size
-    fixed += EVAL_CHUNK_ROWS * (cast + sum(outputs)) * size + 2 * TEST_ROWS * N_CLASSES * size
-    fixed += MAX_HISTORY_EVENTS * EVENT_BYTES + RUN_OVERHEAD_BYTES
-    return RunMemory(fixed=fixed, per_row=per_row, batch_size=config.batch_size)
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A finished run as a session remembers it, for comparison charts.
-
-    ``events`` is the run's progress history; the accuracies are None when not measured
-    (e.g. a diverged run has no test accuracy)."""
-
-    label: str
-    config: TrainConfig
-    events: tuple[ProgressEvent, ...]
-    status: JobStatus
-    test_accuracy: float | None = None
-    validation_accuracy: float | None = None
-    train_seconds: float = 0.0
-
-    @classmethod
-    def from_model(cls, model: TrainedModel, label: str) -> RunRecord:
-        return cls(
-            label=label,
-            config=model.config,
-            events=tuple(model.history.snapshot()),
-            status=JobStatus(model.status.value),
-            test_accuracy=model.test_accuracy,
-            validation_accuracy=model.validation_accuracy,
-            train_seconds=model.train_seconds,
-        )
-
-    @classmethod
-    def from_job(cls, job: TrainingJob, label: str) -> RunRecord:
-        """From an ended job: its model if it has one, else (diverged, failed) its history."""
-        if job.model is not None:
-            return cls.from_model(job.model, label)
-        result = job.result
-        return cls(
-            label=label,
-            config=job.config,
-            events=tuple(job.events()),
-            status=job.status,
-            train_seconds=result.train_seconds if result is not None else 0.0,
-        )
-
-    @property
-    def samples_per_second(self) -> float:
-        return self.events[-1].samples_per_second if self.events else 0.0
 
 
 @dataclass(frozen=True)
@@ -454,43 +298,11 @@ class JobManager:
     def from_env(cls, env: Mapping[str, str] | None = None) -> JobManager:
         """Limits from ``MNIST_MAX_JOBS``, ``MNIST_MAX_RUN_SECONDS``, ``MNIST_MAX_PARAMS``,
         ``MNIST_MAX_RUN_MB`` and ``MNIST_BLAS_THREADS`` (threads per matrix product; default 1)."""
-        env = os.environ if env is None else env
-        return cls(
-            max_concurrent=_env_number(env, "MNIST_MAX_JOBS", DEFAULT_MAX_JOBS, int, low=1),
-            max_seconds=_env_number(env, "MNIST_MAX_RUN_SECONDS", DEFAULT_MAX_RUN_SECONDS, float, low=1),
-            max_parameters=_env_number(env, "MNIST_MAX_PARAMS", DEFAULT_MAX_PARAMETERS, int, low=1),
-            max_run_mb=_env_number(env, "MNIST_MAX_RUN_MB", DEFAULT_MAX_RUN_MB, float, low=1),
-            blas_threads=_env_number(env, "MNIST_BLAS_THREADS", DEFAULT_BLAS_THREADS, int, low=1),
-        )
+        return cls(**limits_from_env(os.environ if env is None else env))
 
     def check(self, config: TrainConfig) -> None:
         """Raise ``JobRefused`` if ``config`` is too big for this server's limits."""
-        count = parameter_count(config)
-        if self.max_parameters is not None and count > self.max_parameters:
-            raise JobRefused(
-                f"this network has {count:,} weights and biases; this server trains at most "
-                f"{self.max_parameters:,}. Use fewer or smaller hidden layers."
-            )
-        size = estimated_checkpoint_bytes(config)
-        if size > MAX_CHECKPOINT_BYTES:
-            raise JobRefused(
-                f"this network's model file would be about {size / 1e6:.0f} MB, over the "
-                f"{MAX_CHECKPOINT_BYTES / 1e6:.0f} MB limit. Use a smaller first hidden layer or float32."
-            )
-        memory = estimated_run_memory(config)
-        if self.max_run_mb is not None and memory.total > self.max_run_mb * 1e6:
-            fits = memory.largest_batch(self.max_run_mb * 1e6)
-            if fits >= 1:
-                advice = (
-                    f"Lower the batch size (now {config.batch_size:,}; about {fits:,} fits with these "
-                    "layers) or use narrower hidden layers."
-                )
-            else:
-                advice = "Use fewer or narrower hidden layers" + (" or float32." if config.dtype != "float32" else ".")
-            raise JobRefused(
-                f"this run would need about {memory.total / 1e6:,.0f} MB of memory while it trains; this "
-                f"server allows {self.max_run_mb:,.0f} MB per run. {advice}"
-            )
+        check_limits(config, self.max_parameters, self.max_run_mb)
 
     def submit(
         self,
@@ -639,17 +451,3 @@ class JobManager:
             self._start_waiting()
         if job._is_alive is not None:
             self._wake_watchdog.set()  # it may have been the last watched job: let the watchdog end
-
-
-def _env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low: float) -> Any:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"environment variable {name} must be {what}, got {text!r}") from None
-    if value < low:
-        raise ValueError(f"environment variable {name} must be at least {low:g}, got {text!r}")
-    return value
