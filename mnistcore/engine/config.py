@@ -27,7 +27,7 @@ N_CLASSES = 10
 TRAIN_SIZE = 55_000
 MAX_HIDDEN_LAYERS = 4
 #: Weights and biases of one network: bigger ones are neither trained on the server
-#: (``jobs.DEFAULT_MAX_PARAMETERS``) nor loaded from a checkpoint. 'moonshot' (784-1200-10) has 954,010.
+#: (``server.limits.DEFAULT_MAX_PARAMETERS``) nor loaded from a checkpoint. 'moonshot' (784-1200-10) has 954,010.
 MAX_PARAMETERS = 1_000_000
 #: Progress events one run's history keeps (older ones are thinned beyond this, see
 #: ``trainer.History``); a checkpoint's history is capped to it on load as well.
