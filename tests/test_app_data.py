@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from mnistcore.engine import data
+from mnistcore.engine.data import files as data
 from pages import common
 from tests.app_support import fresh_job_manager, open_page, open_train, shown  # noqa: F401 (an autouse fixture)
 

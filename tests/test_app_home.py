@@ -67,7 +67,7 @@ def test_missing_data_is_downloaded_into_the_cache_with_a_progress_bar(mnist, tm
     source = mnistcore.engine.data.find_data_dir()
     cache = tmp_path / "cache" / "mnist"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
-    monkeypatch.setattr(mnistcore.engine.data, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(mnistcore.engine.data.files, "default_cache_dir", lambda: cache)
     monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
     calls = []
 
@@ -94,7 +94,7 @@ def test_a_failed_download_shows_the_manual_fix(tmp_path, monkeypatch):
 
     cache = tmp_path / "cache"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
-    monkeypatch.setattr(mnistcore.engine.data, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(mnistcore.engine.data.files, "default_cache_dir", lambda: cache)
     monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
 
     def offline(dest, progress=None):

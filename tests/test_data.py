@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistcore.engine import data
 from mnistcore.engine.data import (
     ENV_VAR,
     FILES,
@@ -24,6 +23,7 @@ from mnistcore.engine.data import (
     Mnist,
     default_cache_dir,
     download,
+    files,
     find_data_dir,
     load_mnist,
     one_hot,
@@ -157,7 +157,7 @@ def test_read_idx_missing_file_names_it(tmp_path):
 
 def test_default_cache_dir_honours_xdg_cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(data, "platformdirs", None)  # the fallback path
+    monkeypatch.setattr(files, "platformdirs", None)  # the fallback path
     assert default_cache_dir() == tmp_path / "xdg" / "mnistcore" / "mnist"
 
     monkeypatch.delenv("XDG_CACHE_HOME")
@@ -175,7 +175,7 @@ def test_default_cache_dir_with_platformdirs_honours_xdg(tmp_path, monkeypatch):
 @pytest.fixture
 def three_complete_dirs(tmp_path, monkeypatch):
     """Complete argument, env and cache directories, with XDG pointing at the cache."""
-    monkeypatch.setattr(data, "platformdirs", None)
+    monkeypatch.setattr(files, "platformdirs", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     argument_dir = touch_set(tmp_path / "argument")
     env_dir = touch_set(tmp_path / "env")
@@ -229,7 +229,7 @@ def test_incomplete_env_dir_raises_naming_the_variable(tmp_path, monkeypatch):
 
 def test_load_mnist_offline_without_data_says_where_to_put_files(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(data, "platformdirs", None)
+    monkeypatch.setattr(files, "platformdirs", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
     with pytest.raises(DataNotFoundError) as excinfo:
@@ -270,7 +270,7 @@ def test_load_mnist_without_verify_keeps_the_bytes_in_one_buffer_and_scales_spli
 
 def test_load_mnist_downloads_into_cache_when_nothing_found(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(data, "platformdirs", None)
+    monkeypatch.setattr(files, "platformdirs", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     calls = []
 
@@ -279,7 +279,7 @@ def test_load_mnist_downloads_into_cache_when_nothing_found(tmp_path, monkeypatc
         write_set(Path(dest_dir), fake_mnist_files(), compress=False)
         return Path(dest_dir)
 
-    monkeypatch.setattr(data, "download", fake_download)
+    monkeypatch.setattr(files, "download", fake_download)
     loaded = load_mnist(verify=False)
 
     assert calls == [default_cache_dir()]
@@ -495,8 +495,8 @@ def failing(error: OSError):
 
 def refuse_writes(monkeypatch) -> None:
     """Make every new file fail as in a read-only folder (tests run as root, where chmod does not)."""
-    monkeypatch.setattr(data.tempfile, "TemporaryFile", failing(PermissionError(13, "Permission denied")))
-    monkeypatch.setattr(data.tempfile, "mkstemp", failing(PermissionError(13, "Permission denied")))
+    monkeypatch.setattr(files.tempfile, "TemporaryFile", failing(PermissionError(13, "Permission denied")))
+    monkeypatch.setattr(files.tempfile, "mkstemp", failing(PermissionError(13, "Permission denied")))
 
 
 @pytest.mark.parametrize("where", ["under a regular file", "a regular file"])
@@ -507,7 +507,7 @@ def test_a_download_folder_that_cannot_be_made_is_one_clear_line_before_anything
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
     dest = blocker / "mnist" if where == "under a regular file" else blocker
-    monkeypatch.setattr(data, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
+    monkeypatch.setattr(files, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
 
     with pytest.raises(DataError) as excinfo:
         download(dest, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums)
@@ -521,7 +521,7 @@ def test_a_read_only_download_folder_is_one_clear_line_before_anything_is_fetche
     dest.mkdir()
     dest.chmod(0o555)  # enough when not root
     refuse_writes(monkeypatch)
-    monkeypatch.setattr(data, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
+    monkeypatch.setattr(files, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
     try:
         with pytest.raises(DataError) as excinfo:
             download(dest, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums)
@@ -536,7 +536,7 @@ def test_a_folder_that_turns_read_only_during_the_download_is_one_clear_line(tmp
     server, base = mirror
     contents, checksums = fake_set
     serve(server, "/m/", contents)
-    monkeypatch.setattr(data.tempfile, "mkstemp", failing(OSError(28, "No space left")))  # after the folder check
+    monkeypatch.setattr(files.tempfile, "mkstemp", failing(OSError(28, "No space left")))  # after the folder check
 
     with pytest.raises(DataError) as excinfo:
         download(tmp_path, mirrors=[f"{base}/m/"], timeout=5, checksums=checksums)
@@ -600,6 +600,6 @@ def test_real_mnist_one_hot(mnist):
 
 def test_real_idx_file_matches_loaded_pixels(mnist):
     directory = find_data_dir()
-    path = data._existing_file(directory, FILES["test_images"])
+    path = files.existing_file(directory, FILES["test_images"])
     raw = read_idx(path, expected_magic=IMAGES_MAGIC, expected_count=10000)
     np.testing.assert_array_equal(np.rint(mnist.test_x * 255).astype(np.uint8), raw.reshape(10000, 784))
