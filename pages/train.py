@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.charts import training as charts
-from mnistcore.engine.config import FIELDS, PRESET_NOTES, PRESETS, ConfigError, TrainConfig
+from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig
+from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import JobRefused, TrainingJob
 from pages import common

@@ -18,8 +18,8 @@ try:
 except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
-from mnistcore.engine.config import PRESETS
 from mnistcore.engine.model import TrainedModel
+from mnistcore.engine.presets import PRESETS
 from pages.common import DEFAULT_MODEL_PATH
 from tests.browser_support import (
     chromium_path,

@@ -17,8 +17,9 @@ import pytest
 
 from mnistcore.engine import cli
 from mnistcore.engine import data as mnist_data
-from mnistcore.engine.config import FIELDS, PRESET_NOTES, PRESETS, TrainConfig
+from mnistcore.engine.config import FIELDS, TrainConfig
 from mnistcore.engine.model import TrainedModel
+from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_KEYS = {

@@ -8,15 +8,8 @@ import math
 
 import pytest
 
-from mnistcore.engine.config import (
-    FIELDS,
-    PRESET_NOTES,
-    PRESETS,
-    ConfigError,
-    TrainConfig,
-    format_value,
-    parse_value,
-)
+from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig, format_value, parse_value
+from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from mnistcore.engine.config import PRESETS
 from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, TrainedModel
+from mnistcore.engine.presets import PRESETS
 from mnistcore.server import share
 from pages import common
 from tests.app_support import fresh_job_manager, live_markup, open_train, shown  # noqa: F401 (an autouse fixture)

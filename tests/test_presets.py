@@ -10,11 +10,12 @@ import re
 import numpy as np
 import pytest
 
-from mnistcore.engine.config import PRESET_NOTES, PRESETS, SEED, parameter_count
+from mnistcore.engine.config import parameter_count
 from mnistcore.engine.data import VALIDATION_SIZE
 from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
 from mnistcore.engine.network import MLP
 from mnistcore.engine.optimizers import make_optimizer
+from mnistcore.engine.presets import PRESET_NOTES, PRESETS, SEED
 from mnistcore.server.limits import DEFAULT_MAX_PARAMETERS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnistcore.engine.config import PRESETS
+from mnistcore.engine.presets import PRESETS
 from mnistcore.server.jobs import JobStatus
 from mnistcore.server.records import RunRecord
 from mnistcore.server.share import short_description

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mnistcore.engine.config import FIELDS, PRESETS, TrainConfig, format_value
+from mnistcore.engine.config import FIELDS, TrainConfig, format_value
+from mnistcore.engine.presets import PRESETS
 from mnistcore.server.share import (
     MAX_VALUE_LENGTH,
     changed_fields,

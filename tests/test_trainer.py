@@ -11,11 +11,12 @@ import warnings
 import numpy as np
 import pytest
 
-from mnistcore.engine.config import MAX_HISTORY_EVENTS, PRESETS, TrainConfig
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, TrainConfig
 from mnistcore.engine.data import load_mnist, scale_pixels
 from mnistcore.engine.model import finish, train, trainer_for
 from mnistcore.engine.network import MLP
 from mnistcore.engine.optimizers import cosine_schedule, make_optimizer
+from mnistcore.engine.presets import PRESETS
 from mnistcore.engine.trainer import N_SNAPSHOTS, EndReason, History, ProgressEvent, RunStatus, Trainer, train_step
 
 

@@ -40,8 +40,6 @@ from mnistcore.engine import data as mnist_data
 from mnistcore.engine.config import (
     FIELDS,
     MAX_PARAMETERS,
-    PRESET_NOTES,
-    PRESETS,
     ConfigError,
     Field,
     TrainConfig,
@@ -57,6 +55,7 @@ from mnistcore.engine.model import (
     finish,
     trainer_for,
 )
+from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.engine.trainer import ProgressEvent, RunResult, Trainer
 
 PROG = "mnistcore"

@@ -1,4 +1,4 @@
-"""Hyperparameters as one frozen, validated object, and the named presets.
+"""Hyperparameters as one frozen, validated object (the named presets are in ``presets``).
 
 Every setting is declared once in ``FIELDS`` (type, allowed values, group, help text);
 validation, the CLI flags, the dashboard's controls and the share links are all derived
@@ -343,59 +343,3 @@ def format_value(name: str, value: Any) -> str:
         short = f"{value:g}"  # '0.1', '1e-05', '20'; repr keeps every digit when :g would round
         return short if float(short) == value else repr(value)
     return str(value)
-
-
-SEED = TrainConfig()
-FAST = TrainConfig(
-    hidden=(128,),
-    activation="relu",
-    loss="cross-entropy",
-    init="he",
-    optimizer="momentum",
-    lr=0.1,
-    momentum=0.9,
-    schedule="cosine",
-    batch_size=100,
-    steps=None,
-    epochs=5,
-    eval_every=500,
-)
-BEST = FAST.replace(hidden=(800,), epochs=30, augment=True, eval_every=1000)
-
-PRESETS: dict[str, TrainConfig] = {
-    # Exactly the notebook: 784-16-10, sigmoid, MSE, uniform [-1, 1], SGD lr 0.1, batch 100, 20,000 steps.
-    "seed": SEED,
-    # The seed's 784-16-10 network with a modern recipe (softmax + cross-entropy, momentum, cosine, L2).
-    "seed-arch": TrainConfig(
-        hidden=(16,),
-        activation="sigmoid",
-        loss="cross-entropy",
-        init="xavier",
-        optimizer="momentum",
-        lr=0.3,
-        momentum=0.9,
-        weight_decay=1e-4,
-        schedule="cosine",
-        batch_size=100,
-        steps=None,
-        epochs=30,
-        eval_every=500,
-    ),
-    # About a second of training, >= 97% test accuracy.
-    "fast": FAST,
-    # One hidden layer, the best test accuracy within 60 s of training here: fast's recipe,
-    # wider and longer, on randomly shifted, turned and scaled digits.
-    "best": BEST,
-    # One hidden layer, as far as augmentation and time can take it: minutes, not seconds.
-    "moonshot": BEST.replace(hidden=(1200,), epochs=100, eval_every=2000),
-}
-
-# Measured on this project's 2-core test machine by `python -m benchmarks.run` (test accuracy on
-# the 10k test set; settings chosen on the validation split). The app shows these beside the presets.
-PRESET_NOTES: dict[str, str] = {
-    "seed": "The origin notebook's network, exactly: 87.6% test accuracy in about 2 s of training.",
-    "seed-arch": "The seed's 784-16-10 network, modern recipe: 95.9% test accuracy in about 2 s.",
-    "fast": "784-128-10, five epochs: 97.9% test accuracy in about 1 s.",
-    "best": "784-800-10 on randomly shifted, turned and scaled digits: 99.1% test accuracy in about 35 s.",
-    "moonshot": "784-1200-10, augmented, 100 epochs: 99.3% test accuracy; 22 min busy (idle: ~3 min, estimated).",
-}

@@ -26,13 +26,13 @@ from urllib.parse import urlencode
 from mnistcore.engine.config import (
     FIELDS,
     MAX_HIDDEN_LAYERS,
-    PRESETS,
     ConfigError,
     Field,
     TrainConfig,
     format_value,
     parse_value,
 )
+from mnistcore.engine.presets import PRESETS
 
 PRESET_KEY = "preset"
 CUSTOM = "custom"
