@@ -12,19 +12,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore.analysis.backprop import (
-    StepLab,
-    digit_pass,
-    gradient_check,
+from mnistcore.analysis.backprop import StepLab, digit_pass, qualified_name, shown_units, source_of, top_units
+from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
     output_delta_formula,
-    qualified_name,
-    shown_units,
-    source_of,
-    top_units,
     weight_gradient_formula,
 )
+from mnistcore.analysis.gradient_check import gradient_check
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import backprop as charts
 from mnistcore.charts.insight import probability_bars

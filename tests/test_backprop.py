@@ -1,6 +1,7 @@
-"""Tests for mnistcore.analysis.backprop: every number the Backprop page shows against an independent
-NumPy computation written here, the gradient check for every activation x loss pair and on
-the shipped model, and SGD steps that never touch the model they copy."""
+"""Tests for mnistcore.analysis.backprop, formulas and gradient_check: every number the
+Backprop page shows against an independent NumPy computation written here, the gradient check
+for every activation x loss pair and on the shipped model, and SGD steps that never touch the
+model they copy."""
 
 from __future__ import annotations
 
@@ -10,19 +11,14 @@ import numpy as np
 import pytest
 
 from mnistcore import TrainedModel
-from mnistcore.analysis.backprop import (
-    MAX_STEPS,
-    StepLab,
-    digit_pass,
-    gradient_check,
+from mnistcore.analysis.backprop import MAX_STEPS, StepLab, digit_pass, shown_units, top_units
+from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
     output_delta_formula,
-    precise_loss,
-    shown_units,
-    top_units,
     weight_gradient_formula,
 )
+from mnistcore.analysis.gradient_check import gradient_check, precise_loss
 from mnistcore.engine.activations import ACTIVATIONS
 from mnistcore.engine.losses import LOSSES
 from mnistcore.engine.network import MLP
