@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.images import symmetric_limit
-from mnistcore.charts.insight import _diverging_scale
+from mnistcore.charts._common import diverging_scale
 
 
 def unit_strip(values: np.ndarray, title: str, value_name: str = "value") -> alt.Chart:
@@ -29,7 +29,7 @@ def unit_strip(values: np.ndarray, title: str, value_name: str = "value") -> alt
     if values.min() >= 0:
         scale = alt.Scale(scheme="greys", domain=[0, max(float(values.max()), 1e-12)])
     else:
-        scale = _diverging_scale(max(symmetric_limit(values, percentile=100.0), 1e-12))
+        scale = diverging_scale(max(symmetric_limit(values, percentile=100.0), 1e-12))
     outline = values.size <= 64  # cells wide enough to outline
     return (
         alt.Chart(table, title=alt.TitleParams(title, anchor="start", fontSize=13))
@@ -101,7 +101,7 @@ def gradient_heatmap(matrix: np.ndarray, rows: Sequence[int], title: str = "∂L
         .encode(
             x=alt.X("to:O", title="to unit", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("from:O", title="from unit", sort=None),
-            color=alt.Color("gradient:Q", title=title, scale=_diverging_scale(limit)),
+            color=alt.Color("gradient:Q", title=title, scale=diverging_scale(limit)),
             tooltip=[alt.Tooltip("from:O"), alt.Tooltip("to:O"), alt.Tooltip("gradient:Q", format=".4g")],
         )
         .properties(height=alt.Step(14))

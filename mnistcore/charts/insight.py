@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.confusion import confusion_table
+from mnistcore.charts._common import check_vector, diverging_scale
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
 CELL_PX = 30  # confusion cells: room for a four-digit count, and 10 of them fit a 390 px phone
@@ -25,18 +26,6 @@ CORRECT_GREY = "#e3e3e3"  # diagonal cells: right answers, kept quiet so mistake
 TRUE_GREEN = "#2ca02c"
 WRONG_RED = "#d62728"
 OTHER_GREY = "#9e9e9e"
-
-
-def _diverging_scale(limit: float) -> alt.Scale:
-    return alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit], domainMid=0, clamp=True)
-
-
-def _check_vector(values, name: str, length: int | None = None) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or (length is not None and values.shape[0] != length):
-        expected = f"({length},)" if length is not None else "(n,)"
-        raise ValueError(f"{name} must have shape {expected}, got {values.shape}")
-    return values
 
 
 # --------------------------------------------------------------------------
@@ -114,7 +103,7 @@ def class_accuracy_bars(class_accuracy: np.ndarray, overall: float) -> alt.Layer
     fraction of a percent stay visible; the title says so.  Digits below the overall
     accuracy are orange.
     """
-    accuracy = _check_vector(class_accuracy, "class_accuracy")
+    accuracy = check_vector(class_accuracy, "class_accuracy")
     finite = accuracy[np.isfinite(accuracy)]
     low = float(np.floor((finite.min() if finite.size else 0.0) * 100 - 1)) / 100 if finite.size else 0.0
     low = max(0.0, min(low, overall - 0.01))
@@ -158,7 +147,7 @@ def probability_bars(probs: np.ndarray, true_digit: int | None = None) -> alt.La
 
     The predicted class is red when it is wrong, the true class green, the rest grey.
     """
-    probs = _check_vector(probs, "probs")
+    probs = check_vector(probs, "probs")
     if true_digit is not None and not 0 <= true_digit < probs.size:
         raise ValueError(f"true_digit must be None or in 0..{probs.size - 1}, got {true_digit!r}")
     predicted = int(np.argmax(probs))
@@ -204,7 +193,7 @@ def probability_bars(probs: np.ndarray, true_digit: int | None = None) -> alt.La
 
 def outgoing_weight_bars(weights: np.ndarray, limit: float) -> alt.LayerChart:
     """One hidden unit's weights to the next layer (n_out,), coloured on the diverging scale."""
-    weights = _check_vector(weights, "weights")
+    weights = check_vector(weights, "weights")
     table = pd.DataFrame({"to": np.arange(weights.size), "weight": weights})
     n_out = weights.size
     x_title = "Digit" if n_out == 10 else "Unit in the next layer"
@@ -214,7 +203,7 @@ def outgoing_weight_bars(weights: np.ndarray, limit: float) -> alt.LayerChart:
         .encode(
             x=alt.X("to:O", title=x_title, axis=alt.Axis(labelAngle=0, values=_tick_values(0, n_out))),
             y=alt.Y("weight:Q", title="Weight"),
-            color=alt.Color("weight:Q", scale=_diverging_scale(limit), legend=None),
+            color=alt.Color("weight:Q", scale=diverging_scale(limit), legend=None),
             tooltip=[alt.Tooltip("to:O", title=x_title), alt.Tooltip("weight:Q", format=".3f", title="Weight")],
         )
     )
@@ -253,7 +242,7 @@ def weight_heatmap(
         .encode(
             x=alt.X("from:O", title=from_title, axis=alt.Axis(labelAngle=0, values=_tick_values(from_start, n_from))),
             y=alt.Y("to:O", title=to_title, axis=alt.Axis(values=_tick_values(to_start, n_to))),
-            color=alt.Color("weight:Q", title="Weight", scale=_diverging_scale(limit)),
+            color=alt.Color("weight:Q", title="Weight", scale=diverging_scale(limit)),
             tooltip=[
                 alt.Tooltip("from:O", title=from_title),
                 alt.Tooltip("to:O", title=to_title),
@@ -271,10 +260,10 @@ def colour_legend(values: np.ndarray, colours: list[str], limit: float, title: s
     Parameters
     ----------
     values : (n,) evenly spaced values from -limit to +limit.
-    colours : n '#rrggbb' colours for ``values`` (from ``evaluation.legend_stops``).
+    colours : n '#rrggbb' colours for ``values`` (from ``images.legend_stops``).
     title : what the colours stand for, under the bar.
     """
-    values = _check_vector(values, "values")
+    values = check_vector(values, "values")
     if len(colours) != values.size or values.size < 2:
         raise ValueError(f"need one colour per value and at least 2 values, got {len(colours)} and {values.size}")
     half_step = (values[1] - values[0]) / 2

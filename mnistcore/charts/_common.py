@@ -1,0 +1,22 @@
+"""What several chart modules share: the diverging colour scale for weights and gradients, and
+the check that an argument is a vector. Private: pages use the chart builders."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+
+
+def diverging_scale(limit: float) -> alt.Scale:
+    """Vega's ``redblue``, reversed (blue negative, white zero, red positive), pinned to
+    ``[-limit, limit]``: the colours of ``analysis.images.to_diverging_rgb``."""
+    return alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit], domainMid=0, clamp=True)
+
+
+def check_vector(values, name: str, length: int | None = None) -> np.ndarray:
+    """``values`` as a float64 vector, or ValueError naming ``name`` and the shape expected."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or (length is not None and values.shape[0] != length):
+        expected = f"({length},)" if length is not None else "(n,)"
+        raise ValueError(f"{name} must have shape {expected}, got {values.shape}")
+    return values
