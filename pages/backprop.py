@@ -3,8 +3,8 @@
 Pick a digit; see z and a layer by layer, the loss, each delta and the gradients; take SGD
 steps on a copy of the model and watch the loss fall; check backprop against finite
 differences. The maths is ``mnistcore.analysis.backprop``; this script only wires it to widgets.
-Session state: ``backprop_lab`` (the ``StepLab`` on the page's copy, with what it was made
-for) and ``backprop_digit`` (where the digit comes from).
+The digit is chosen in ``ui.digit_picker``; sections 3 and 4, on the page's copy of the model,
+are ``ui.backprop_sections``. Its session keys are ``ui.state``'s ``BACKPROP_*``.
 """
 
 from __future__ import annotations
@@ -12,103 +12,24 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore.analysis.backprop import StepLab, digit_pass, qualified_name, shown_units, source_of, top_units
+from mnistcore.analysis.backprop import digit_pass, shown_units, top_units
 from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
     output_delta_formula,
     weight_gradient_formula,
 )
-from mnistcore.analysis.gradient_check import gradient_check
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import backprop as charts
 from mnistcore.charts.insight import probability_bars
 from mnistcore.engine.losses import cross_entropy_delta, mse_delta
 from mnistcore.engine.network import MLP, backprop
-from mnistcore.engine.optimizers import SGD
-from mnistcore.engine.trainer import train_step
-from pages import common
-
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-N_TEST = 10_000
-
-
-def code_link(*functions) -> None:
-    """From the page to the code: the engine functions behind a step, source included."""
-    with st.expander("In the code: " + ", ".join(f"`{qualified_name(f)}`" for f in functions)):
-        for function in functions:
-            st.code(source_of(function), language="python")
-
-
-def choose_test_digit(index: int) -> None:
-    st.session_state["backprop_digit"] = ("test", index)
-    st.session_state["backprop_index"] = index
-
-
-def digit_from_link() -> None:
-    """``?digit=N`` (a mistake opened from the Mistakes page, or a shared link) picks test digit N."""
-    text = st.query_params.get("digit")
-    if text is None or text == st.session_state.get("backprop_link"):
-        return
-    st.session_state["backprop_link"] = text
-    if text.isdigit() and int(text) < N_TEST:
-        choose_test_digit(int(text))
-    else:
-        st.warning("The link's digit is not a test-digit number from 0 to 9999; showing the last digit instead.")
-        st.text(f"(it said: {text[:40]})")
-
-
-def random_mistake() -> None:
-    mistakes = common.evaluation(common.current_model()).mistakes(None, None, "index")
-    if len(mistakes):
-        choose_test_digit(int(np.random.default_rng().choice(mistakes)))
-
-
-def pick_digit(data) -> tuple[np.ndarray, int, str]:
-    """The digit's pixels (784,), its label and a caption, from the choice on the page."""
-    st.session_state.setdefault("backprop_digit", ("test", 0))
-    st.session_state.setdefault("backprop_index", st.session_state["backprop_digit"][1])
-    drawn = st.session_state.get("drawn_digit")
-    index_col, random_col, mistake_col, drawn_col = st.columns(4)
-    index_col.number_input(
-        "Test digit #",
-        0,
-        N_TEST - 1,
-        step=1,
-        key="backprop_index",
-        on_change=lambda: choose_test_digit(int(st.session_state["backprop_index"])),
-    )
-    random_col.button(
-        "A random digit",
-        icon=":material/casino:",
-        width="stretch",
-        on_click=lambda: choose_test_digit(int(np.random.default_rng().integers(N_TEST))),
-    )
-    mistake_col.button("A random mistake", icon=":material/error:", width="stretch", on_click=random_mistake)
-    drawn_col.button(
-        "The digit I drew",
-        icon=":material/draw:",
-        width="stretch",
-        disabled=drawn is None,
-        on_click=lambda: st.session_state.update(backprop_digit=("drawing", 0)),
-        help="Draw one on the Draw page first." if drawn is None else "The last digit you drew on the Draw page.",
-    )
-    source, index = st.session_state["backprop_digit"]
-    if source == "drawing" and drawn is not None:
-        label = st.selectbox("Its right label (you drew it)", range(10), index=int(drawn["predicted"]))
-        return np.asarray(drawn["pixels"], np.float32).reshape(-1), int(label), "the digit you drew on the Draw page"
-    st.query_params["digit"] = st.session_state["backprop_link"] = str(index)
-    return data.test_x[index], int(data.test_y[index]), f"test digit #{index}"
-
-
-def step_lab(model, x: np.ndarray, label: int) -> StepLab:
-    """The page's copy of the model for this digit: a new one when the model or digit changes."""
-    made_for = (id(model), x.tobytes(), label)
-    kept = st.session_state.get("backprop_lab")
-    if kept is None or kept[0] != made_for:
-        kept = (made_for, StepLab(model.network, x, label))
-        st.session_state["backprop_lab"] = kept
-    return kept[1]
+from pages.ui import state
+from pages.ui.backprop_sections import check_section, code_link, step_lab, step_section
+from pages.ui.digit_picker import digit_from_link, pick_digit
+from pages.ui.resources import require_dataset
+from pages.ui.shell import ensure_app_shell
+from pages.ui.wording import model_source, model_title
 
 
 def forward_section(p, net: MLP) -> None:
@@ -179,91 +100,13 @@ def gradients_section(p, net: MLP) -> None:
     st.markdown("**Bias gradients** ∂L/∂b = δ: the deltas above, unit for unit.")
 
 
-def take_step() -> None:
-    """Button callback (runs before the page, so every number on it is after the step)."""
-    try:
-        st.session_state["backprop_lab"][1].step(st.session_state["backprop_lr"])
-    except ValueError as exc:
-        st.session_state["backprop_error"] = str(exc)
-
-
-def step_section(lab: StepLab) -> None:
-    st.header("3. Take one step")
-    lr_col, step_col, reset_col = st.columns([2, 1, 1])
-    lr_col.select_slider("Learning rate", LEARNING_RATES, value=0.01, key="backprop_lr")
-    step_col.button("Take one SGD step", type="primary", icon=":material/south:", width="stretch", on_click=take_step)
-    reset_col.button(
-        "Reset", icon=":material/restart_alt:", width="stretch", disabled=lab.steps == 0, on_click=lab.reset
-    )
-    if st.session_state.get("backprop_error"):
-        st.warning(st.session_state.pop("backprop_error"))
-    change = lab.losses[-1] - lab.losses[-2] if lab.steps else None
-    st.metric(
-        "Loss on this digit",
-        f"{lab.losses[-1]:.4g}",
-        None if change is None else f"{change:+.3g}",
-        delta_color="inverse",
-    )
-    st.caption(
-        f"{lab.steps} step{'s' if lab.steps != 1 else ''} taken on a copy of the model: W ← W − lr·∂L/∂W for this one "
-        "digit. The model on every other page is unchanged."
-    )
-    if lab.steps:
-        before, after = st.columns(2)
-        model_pass, copy_pass = digit_pass(lab.original, lab.x, lab.label), lab.current()
-        before.altair_chart(probability_bars(model_pass.output, lab.label).properties(title="Before: the model"))
-        after.altair_chart(
-            probability_bars(copy_pass.output, lab.label).properties(title=f"After {lab.steps} step(s): the copy")
-        )
-        st.altair_chart(charts.loss_by_step(lab.losses), width="stretch")
-        st.markdown("**What the steps changed in the first layer** (the copy's W[0] minus the model's), top 4 units:")
-        change_w = lab.first_layer_change()
-        units = top_units(np.abs(change_w).sum(axis=0), 4)
-        limit = symmetric_limit(change_w[:, units], 100)
-        for column, unit in zip(st.columns(len(units)), units):
-            column.image(weight_picture(change_w[:, unit], limit, scale=3), caption=f"change in W, unit {unit}")
-    code_link(train_step, SGD.step)
-
-
-def check_section(net: MLP, x: np.ndarray, label: int) -> None:
-    st.header("4. Gradient check")
-    st.markdown("Backprop's gradient against central finite differences (L(θ+h) − L(θ−h)) / 2h, h = 1e-5, in float64:")
-    rng = np.random.default_rng(st.session_state.setdefault("backprop_check_seed", 0))
-    if st.button("Check other weights", icon=":material/shuffle:"):
-        st.session_state["backprop_check_seed"] += 1
-        rng = np.random.default_rng(st.session_state["backprop_check_seed"])
-    checks = gradient_check(net, x, label, rng)
-    rows = [
-        {
-            "parameter": c.name,
-            "backprop": c.backprop,
-            "finite difference": c.numeric,
-            "relative error": c.relative_error,
-        }
-        for c in checks
-    ]
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={
-            "backprop": st.column_config.NumberColumn(format="%.10g"),
-            "finite difference": st.column_config.NumberColumn(format="%.10g"),
-            "relative error": st.column_config.NumberColumn(format="%.1e"),
-        },
-    )
-    worst = max((c.relative_error for c in checks), default=0.0)
-    verdict = "agree" if worst < 1e-6 else "disagree"
-    st.markdown(f"Largest relative error **{worst:.1e}**: backprop and finite differences {verdict}.")
-    code_link(gradient_check)
-
-
-common.ensure_app_shell()
+ensure_app_shell()
 st.title("Backprop")
 st.caption("One digit through the network, forward and backward, with the real numbers (computed in float64).")
-data = common.require_dataset()
-model = common.current_model()
+data = require_dataset()
+model = state.current_model()
 shape = "-".join(map(str, model.network.layer_sizes))
-st.markdown(f"Model: **{common.model_title(model)}** ({common.model_source(model)}), {shape}.")
+st.markdown(f"Model: **{model_title(model)}** ({model_source(model)}), {shape}.")
 digit_from_link()
 x, label, what = pick_digit(data)
 lab = step_lab(model, x, label)

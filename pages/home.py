@@ -6,17 +6,12 @@ import streamlit as st
 
 from mnistcore.charts.training import network_chart
 from mnistcore.engine.data import FILES
-from pages import common
+from pages.ui import navigation, state
+from pages.ui.resources import dataset_location, require_dataset
+from pages.ui.shell import ensure_app_shell
+from pages.ui.wording import accuracy_text, model_source, model_title, trained_when
 
-PAGES = [
-    ("pages/train.py", "Train", ":material/model_training:", "Set hyperparameters and watch the network learn live."),
-    ("pages/mistakes.py", "Mistakes", ":material/error:", "The test digits the current model gets wrong, and why."),
-    ("pages/weights.py", "Weights", ":material/grid_on:", "What each hidden unit looks for, and how that grew."),
-    ("pages/backprop.py", "Backprop", ":material/account_tree:", "One digit forward and backward, every number shown."),
-    ("pages/draw.py", "Draw", ":material/draw:", "Draw a digit and see what the network thinks."),
-]
-
-common.ensure_app_shell()
+ensure_app_shell()
 st.title("Watch backprop learn")
 st.markdown(
     "A small neural network, written from scratch in NumPy, learns to read handwritten digits "
@@ -25,12 +20,13 @@ st.markdown(
     "look inside its hidden units, and test it on your own handwriting."
 )
 
-for column, (path, title, icon, blurb) in zip(st.columns(len(PAGES)), PAGES):
+others = [page for page in navigation.PAGES if page is not navigation.HOME]
+for column, page in zip(st.columns(len(others)), others):
     with column.container(border=True):
-        st.page_link(path, label=title, icon=icon)
-        st.caption(blurb)
+        st.page_link(page.path, label=page.title, icon=page.icon)
+        st.caption(page.blurb)
 
-model = common.current_model()
+model = state.current_model()
 network_col, facts_col = st.columns([3, 2], gap="large")
 with network_col:
     st.subheader("The network")
@@ -44,22 +40,21 @@ with network_col:
 
 with facts_col:
     st.subheader("Current model")
-    accuracy = f"{100 * model.test_accuracy:.2f}%" if model.test_accuracy is not None else "not measured"
-    st.metric("Test accuracy", accuracy, help="Share of the 10,000 test digits it classifies correctly.")
+    st.metric("Test accuracy", accuracy_text(model), help="Share of the 10,000 test digits it classifies correctly.")
     st.markdown(
-        f"**{common.model_title(model)}**, {common.model_source(model)}  \n"
-        f"Trained: {common.trained_when(model)}  \n"
+        f"**{model_title(model)}**, {model_source(model)}  \n"
+        f"Trained: {trained_when(model)}  \n"
         f"Training time: {model.train_seconds:.1f} s"
     )
-    job = common.session_job()
+    job = state.session_job()
     if job is not None and job.active:
         st.info(f"A training run is going on ({job.status}, step {job.step:,} of {job.total_steps:,}).")
-        st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/arrow_forward:")
+        st.page_link(navigation.TRAIN.path, label="Watch it on the Train page", icon=":material/arrow_forward:")
 
     st.subheader("The data")
-    data = common.require_dataset(stop=False)
+    data = require_dataset(stop=False)
     if data is not None:
-        directory, _ = common.dataset_location()
+        directory, _ = dataset_location()
         st.success(
             f"MNIST found in `{directory}`: {len(data.train_y):,} training, {len(data.val_y):,} validation "
             f"and {len(data.test_y):,} test digits.",

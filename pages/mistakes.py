@@ -12,10 +12,12 @@ from mnistcore.analysis import mistakes as insight
 from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
-from pages.common import evaluated_model_header
+from pages.ui import navigation, state
+from pages.ui.insight_header import evaluated_model_header
+from pages.ui.state import MISTAKES_INSPECT, MISTAKES_ORDER, MISTAKES_PAGE, MISTAKES_PREDICTED, MISTAKES_TRUE
 
 PER_PAGE = 24
-BACKPROP = "pages/backprop.py"
+BACKPROP = navigation.BACKPROP.path
 BACKPROP_HELP = "Open this digit on the Backprop page: forward and backward through the network."
 GALLERY_COLUMNS = 8
 DIGITS = ["Any", *range(10)]
@@ -24,23 +26,10 @@ ORDER_LABELS = {
     "least_confident": "Least confident mistakes first",
     "index": "Test-set order",
 }
-# Widget keys; each value is also remembered under "keep:<key>" so it survives page switches.
-TRUE_KEY, PREDICTED_KEY, ORDER_KEY, PAGE_KEY = "mistakes_true", "mistakes_predicted", "mistakes_order", "mistakes_page"
-
-
-def remember(key: str, default) -> None:
-    """Restore a widget's last value (Streamlit drops it while another page is shown)."""
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"keep:{key}", default)
-
-
-def keep(*keys: str) -> None:
-    for key in keys:
-        st.session_state[f"keep:{key}"] = st.session_state[key]
 
 
 def reset_page() -> None:
-    st.session_state[PAGE_KEY] = 1
+    st.session_state[MISTAKES_PAGE] = 1
 
 
 def filter_from_click(chart_key: str) -> None:
@@ -49,8 +38,8 @@ def filter_from_click(chart_key: str) -> None:
     if not points:
         return
     true_digit, predicted_digit = int(points[0]["true"]), int(points[0]["predicted"])
-    st.session_state[TRUE_KEY] = true_digit
-    st.session_state[PREDICTED_KEY] = "Any" if predicted_digit == true_digit else predicted_digit
+    st.session_state[MISTAKES_TRUE] = true_digit
+    st.session_state[MISTAKES_PREDICTED] = "Any" if predicted_digit == true_digit else predicted_digit
     reset_page()
 
 
@@ -68,9 +57,7 @@ def overview(ev) -> None:
 
 def charts_row(ev, true_digit: int | None, predicted_digit: int | None) -> None:
     left, right = st.columns(2)
-    # A new key per filter gives a fresh chart, so clicking the same cell again works
-    # after the filter was changed with the select boxes.
-    chart_key = f"mistakes_cm_{true_digit}_{predicted_digit}"
+    chart_key = state.mistakes_chart_key(true_digit, predicted_digit)
     with left:
         st.altair_chart(
             charts.confusion_heatmap(ev.confusion, true_digit, predicted_digit),
@@ -85,10 +72,10 @@ def charts_row(ev, true_digit: int | None, predicted_digit: int | None) -> None:
 
 def filter_controls() -> tuple[int | None, int | None, str]:
     true_col, predicted_col, order_col = st.columns(3)
-    true_choice = true_col.selectbox("True digit", DIGITS, key=TRUE_KEY, on_change=reset_page)
-    predicted_choice = predicted_col.selectbox("Predicted as", DIGITS, key=PREDICTED_KEY, on_change=reset_page)
+    true_choice = true_col.selectbox("True digit", DIGITS, key=MISTAKES_TRUE, on_change=reset_page)
+    predicted_choice = predicted_col.selectbox("Predicted as", DIGITS, key=MISTAKES_PREDICTED, on_change=reset_page)
     order = order_col.selectbox(
-        "Order", list(ORDER_LABELS), format_func=ORDER_LABELS.get, key=ORDER_KEY, on_change=reset_page
+        "Order", list(ORDER_LABELS), format_func=ORDER_LABELS.get, key=MISTAKES_ORDER, on_change=reset_page
     )
     return as_digit(true_choice), as_digit(predicted_choice), order
 
@@ -105,9 +92,9 @@ def describe_filter(true_digit: int | None, predicted_digit: int | None) -> str:
 def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | None) -> list:
     """Show one page of mistakes; return their ``Mistake`` records."""
     n_pages = insight.paginate(len(indices), 1, PER_PAGE)[1]
-    st.session_state[PAGE_KEY] = min(max(1, int(st.session_state[PAGE_KEY])), n_pages)
+    state.persist(MISTAKES_PAGE, 1, fix=state.clamp(1, n_pages))
     page_col, info_col = st.columns([1, 3])
-    page = page_col.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key=PAGE_KEY)
+    page = page_col.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key=MISTAKES_PAGE)
     page_slice, _ = insight.paginate(len(indices), int(page), PER_PAGE)
     shown = ev.describe(indices[page_slice])
     info_col.markdown(
@@ -126,13 +113,12 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
 def closer_look(ev, data, shown: list) -> None:
     """One digit from the page, large, with the network's full output."""
     by_index = {m.index: m for m in shown}
-    if st.session_state.get("mistakes_inspect") not in by_index:
-        st.session_state["mistakes_inspect"] = shown[0].index
+    state.persist(MISTAKES_INSPECT, shown[0].index, fix=lambda index: index if index in by_index else shown[0].index)
     chosen = st.selectbox(
         "Look closer at one of these digits",
         list(by_index),
         format_func=lambda i: f"#{i}: a {by_index[i].true} the network read as {by_index[i].predicted}",
-        key="mistakes_inspect",
+        key=MISTAKES_INSPECT,
     )
     mistake = by_index[chosen]
     picture, bars = st.columns([1, 2])
@@ -154,19 +140,17 @@ def main() -> None:
     data, model, ev = evaluated_model_header("Mistakes")
     overview(ev)
 
-    for key, default in ((TRUE_KEY, "Any"), (PREDICTED_KEY, "Any"), (ORDER_KEY, "most_confident"), (PAGE_KEY, 1)):
-        remember(key, default)
-    charts_row(ev, as_digit(st.session_state[TRUE_KEY]), as_digit(st.session_state[PREDICTED_KEY]))
+    true_choice, predicted_choice = state.persist(MISTAKES_TRUE, "Any"), state.persist(MISTAKES_PREDICTED, "Any")
+    state.persist(MISTAKES_ORDER, "most_confident")
+    charts_row(ev, as_digit(true_choice), as_digit(predicted_choice))
 
     st.subheader("Misclassified test digits")
     true_digit, predicted_digit, order = filter_controls()
     indices = ev.mistakes(true_digit, predicted_digit, order)
     if len(indices) == 0:
         st.info(f"No mistakes for {describe_filter(true_digit, predicted_digit)}: the model got all of them right.")
-        keep(TRUE_KEY, PREDICTED_KEY, ORDER_KEY)
         return
     shown = gallery(ev, data, indices, true_digit, predicted_digit)
-    keep(TRUE_KEY, PREDICTED_KEY, ORDER_KEY, PAGE_KEY)
     st.subheader("A closer look")
     closer_look(ev, data, shown)
 

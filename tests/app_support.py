@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistcore import TrainedModel
-from pages import common
+from pages.ui import resources, wording
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def fresh_job_manager():
     """Each test gets its own job manager (the app caches one per process) and leaves no runs."""
-    common.job_manager.clear()
+    resources.job_manager.clear()
     yield
-    assert common.job_manager().shutdown(timeout=10), "a training thread outlived its test"
-    common.job_manager.clear()
+    assert resources.job_manager().shutdown(timeout=10), "a training thread outlived its test"
+    resources.job_manager.clear()
 
 
 def open_train(query: dict[str, str] | None = None) -> AppTest:
@@ -47,8 +47,8 @@ def open_page(page: str, model: TrainedModel | None = None) -> AppTest:
 
 
 def shown(markdown: str) -> str:
-    """The text a Markdown body made by ``common.plain`` shows: escapes undone, word joiners dropped."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(common.WORD_JOINER, "")
+    """The text a Markdown body made by ``wording.plain`` shows: escapes undone, word joiners dropped."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(wording.WORD_JOINER, "")
 
 
 def live_markup(markdown: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from mnistcore.engine.data import files as data
-from pages import common
+from pages.ui import resources
 from tests.app_support import fresh_job_manager, open_page, open_train, shown  # noqa: F401 (an autouse fixture)
 
 
@@ -30,8 +30,8 @@ def unwritable_cache(request, tmp_path, monkeypatch):
         blocker.write_text("a file where the cache folder should be")
         cache = blocker / "mnist"
     monkeypatch.setattr(data, "_fetch", lambda *args: pytest.fail("fetched before the folder was checked"))
-    monkeypatch.setattr(common, "find_data_dir", lambda: None)
-    monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(resources, "find_data_dir", lambda: None)
+    monkeypatch.setattr(resources, "default_cache_dir", lambda: cache)
     return cache
 
 

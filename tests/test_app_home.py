@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from mnistcore.engine.model import TrainedModel
-from pages import common
+from pages.ui import resources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ def test_home_explains_the_app_and_shows_the_network_model_and_data(mnist):
     at = open_home()
     assert at.title[0].value == "Watch backprop learn"
     assert "MNIST" in at.markdown[0].value
-    default = common.default_model()
+    default = resources.default_model()
     (diagram,) = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert f"{default.config.hidden[0]} units" in str(diagram.proto)  # the picture is of the current model
     metrics = {m.label: m.value for m in at.metric}
@@ -40,7 +40,7 @@ def test_home_explains_the_app_and_shows_the_network_model_and_data(mnist):
 
 
 def test_home_shows_the_sessions_own_model(mnist):
-    mine = TrainedModel.load(common.DEFAULT_MODEL_PATH)
+    mine = TrainedModel.load(resources.DEFAULT_MODEL_PATH)
     mine.test_accuracy, mine.name = 0.5, "my run"
     at = open_home(model=mine, model_source="trained in this session")
     metrics = {m.label: m.value for m in at.metric}
@@ -68,7 +68,7 @@ def test_missing_data_is_downloaded_into_the_cache_with_a_progress_bar(mnist, tm
     cache = tmp_path / "cache" / "mnist"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.setattr(mnistcore.engine.data.files, "default_cache_dir", lambda: cache)
-    monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(resources, "default_cache_dir", lambda: cache)
     calls = []
 
     def fake_download(dest, progress=None):
@@ -81,7 +81,7 @@ def test_missing_data_is_downloaded_into_the_cache_with_a_progress_bar(mnist, tm
             calls.append(name)
         return dest
 
-    monkeypatch.setattr(common, "download", fake_download)
+    monkeypatch.setattr(resources, "download", fake_download)
     at = open_home()
     assert calls == list(mnistcore.engine.data.FILES.values())
     (found,) = [s.value for s in at.success]
@@ -95,14 +95,14 @@ def test_a_failed_download_shows_the_manual_fix(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.setattr(mnistcore.engine.data.files, "default_cache_dir", lambda: cache)
-    monkeypatch.setattr(common, "default_cache_dir", lambda: cache)
+    monkeypatch.setattr(resources, "default_cache_dir", lambda: cache)
 
     def offline(dest, progress=None):
         raise mnistcore.engine.data.DataError(
             f"could not download MNIST file train-images-idx3-ubyte. Put the files in {dest}"
         )
 
-    monkeypatch.setattr(common, "download", offline)
+    monkeypatch.setattr(resources, "download", offline)
     at = open_home()
     (error,) = [e.value for e in at.error]
     assert "could not download MNIST" in error and str(cache) in error

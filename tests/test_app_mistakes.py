@@ -149,7 +149,7 @@ def test_freshly_trained_model_is_evaluated_and_shown(small_model, mnist):
 
 
 def test_evaluation_runs_once_per_model_and_again_for_a_new_one(monkeypatch, small_model):
-    import pages.common as common
+    from pages.ui import resources
 
     calls = []
 
@@ -158,7 +158,7 @@ def test_evaluation_runs_once_per_model_and_again_for_a_new_one(monkeypatch, sma
         return evaluate_model(network, test_x, test_y)
 
     st.cache_data.clear()
-    monkeypatch.setattr(common, "evaluate_model", counting)
+    monkeypatch.setattr(resources, "evaluate_model", counting)
     at = open_page()
     for page in ("pages/weights.py", PAGE, "pages/weights.py"):
         at.switch_page(page)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from mnistcore.engine.config import FIELDS, TrainConfig
 from mnistcore.engine.model import CheckpointError, TrainedModel
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
-from pages import common
+from pages.ui import resources, state, train_form, train_runs, wording
 from tests.app_support import fresh_job_manager, open_train, shown  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def settings(at: AppTest) -> TrainConfig:
 
 
 def texts(elements) -> list[str]:
-    """The text the elements show (outside text in them is escaped Markdown: see common.plain)."""
+    """The text the elements show (outside text in them is escaped Markdown: see wording.plain)."""
     return [shown(e.value) for e in elements]
 
 
@@ -57,12 +57,12 @@ def test_the_page_renders_the_seed_settings_and_writes_them_into_the_link(mnist)
     assert settings(at) == SEED and at.selectbox(key="preset_choice").value == "seed"
     assert at.text_input(key="setting_hidden").value == "16"
     assert at.select_slider(key="setting_lr").value == 0.1
-    assert at.number_input(key=common.LENGTH_KEY).value == 20000 and at.selectbox(key=common.UNIT_KEY).value == "steps"
+    assert at.number_input(key=state.LENGTH_KEY).value == 20000 and at.selectbox(key=state.UNIT_KEY).value == "steps"
     assert dict(at.query_params) == {"preset": "seed"}
     assert any(code.value.endswith("/train?preset=seed") for code in at.code)
     # Every setting of the engine has a control with its teaching help text.
     helps = {w.key: w.help for w in [*at.text_input, *at.selectbox, *at.select_slider, *at.number_input, *at.toggle]}
-    assert helps[common.widget_key("lr")].startswith("Learning rate: the size of each step")
+    assert helps[state.setting_key("lr")].startswith("Learning rate: the size of each step")
     assert sum(1 for key in helps if key.startswith("setting_")) == len(FIELDS)  # steps+epochs: number and unit
 
 
@@ -75,8 +75,8 @@ def test_choosing_a_preset_fills_every_control_and_the_link(mnist):
     assert at.selectbox(key="setting_activation").value == fast.activation
     assert at.selectbox(key="setting_optimizer").value == fast.optimizer
     assert at.select_slider(key="setting_lr").value == fast.lr
-    assert at.number_input(key=common.LENGTH_KEY).value == fast.epochs
-    assert at.selectbox(key=common.UNIT_KEY).value == "epochs"
+    assert at.number_input(key=state.LENGTH_KEY).value == fast.epochs
+    assert at.selectbox(key=state.UNIT_KEY).value == "epochs"
     assert dict(at.query_params) == {"preset": "fast"}
     assert PRESET_NOTES["fast"] in texts(at.caption)
 
@@ -110,7 +110,7 @@ def test_query_parameters_restore_the_settings(mnist):
     assert settings(at) == expected and not at.warning
     assert at.select_slider(key="setting_lr").value == expected.lr
     assert at.text_input(key="setting_hidden").value == "64 32"
-    assert at.number_input(key=common.LENGTH_KEY).value == 300 and at.selectbox(key=common.UNIT_KEY).value == "steps"
+    assert at.number_input(key=state.LENGTH_KEY).value == 300 and at.selectbox(key=state.UNIT_KEY).value == "steps"
     assert at.number_input(key="setting_seed").value == 7
     assert at.selectbox(key="preset_choice").value == "custom"
 
@@ -174,8 +174,8 @@ def test_a_diverging_run_explains_itself_and_the_page_stays_usable(mnist):
 
 def test_a_full_server_queues_the_run_and_shows_its_place(mnist, monkeypatch):
     monkeypatch.setenv("MNIST_MAX_JOBS", "1")
-    common.job_manager.clear()
-    blocker = common.job_manager().submit(SEED.replace(steps=10_000_000), mnist, owner="another session")
+    resources.job_manager.clear()
+    blocker = resources.job_manager().submit(SEED.replace(steps=10_000_000), mnist, owner="another session")
     at = open_train({"preset": "fast", "steps": "200"})
     button(at, "Train").click().run()
     job = at.session_state["job"]
@@ -196,7 +196,7 @@ def test_an_upload_that_is_not_a_checkpoint_is_refused_and_a_real_one_is_loaded(
     assert error.startswith("Refused weights.npz: not a readable .npz checkpoint") and "unchanged" in error
     assert "model" not in at.session_state
 
-    good = common.DEFAULT_MODEL_PATH.read_bytes()
+    good = resources.DEFAULT_MODEL_PATH.read_bytes()
     at.file_uploader(key="upload").set_value(("mine.npz", good, "application/octet-stream")).run()
     assert not at.error
     assert any(s.startswith("Loaded mine.npz (test accuracy") for s in texts(at.success))
@@ -206,12 +206,12 @@ def test_an_upload_that_is_not_a_checkpoint_is_refused_and_a_real_one_is_loaded(
 
 
 def test_uploads_are_size_checked_before_they_are_parsed(monkeypatch):
-    good = common.DEFAULT_MODEL_PATH.read_bytes()
-    monkeypatch.setattr(common, "MAX_UPLOAD_BYTES", 1000)
+    good = resources.DEFAULT_MODEL_PATH.read_bytes()
+    monkeypatch.setattr(train_runs, "MAX_UPLOAD_BYTES", 1000)
     with pytest.raises(CheckpointError, match=r"file too large: 3\.\d MB, the limit is 0 MB"):
-        common.read_uploaded_model(good)
+        train_runs.read_uploaded_model(good)
     with pytest.raises(CheckpointError, match="the file is empty"):
-        common.read_uploaded_model(b"")
+        train_runs.read_uploaded_model(b"")
 
 
 # ------------------------------------------------------------------ pure helpers
@@ -222,30 +222,30 @@ def test_uploads_are_size_checked_before_they_are_parsed(monkeypatch):
     [*PRESETS.values(), PRESETS["fast"].replace(steps=300, hidden=(64, 32), lr=0.003, augment=True, seed=9)],
 )
 def test_widget_values_and_config_round_trip(config):
-    values = common.widget_values(config)
-    assert common.config_from_widgets(values) == config
-    for name in common.SLIDER_STOPS:
-        assert values[common.widget_key(name)] in common.slider_options(name, getattr(config, name))
+    values = train_form.widget_values(config)
+    assert train_form.config_from_widgets(values) == config
+    for name in train_form.SLIDER_STOPS:
+        assert values[state.setting_key(name)] in train_form.slider_options(name, getattr(config, name))
 
 
 def test_run_length_widgets_refuse_fractional_steps():
-    values = common.widget_values(SEED)
-    values[common.LENGTH_KEY] = 12.5
+    values = train_form.widget_values(SEED)
+    values[state.LENGTH_KEY] = 12.5
     with pytest.raises(ValueError, match="steps must be a whole number, got 12.5"):
-        common.config_from_widgets(values)
-    values[common.UNIT_KEY] = "epochs"
-    assert common.config_from_widgets(values).epochs == 12.5
+        train_form.config_from_widgets(values)
+    values[state.UNIT_KEY] = "epochs"
+    assert train_form.config_from_widgets(values).epochs == 12.5
 
 
 def test_model_descriptions():
     from datetime import datetime, timezone
 
-    model = common.default_model()
+    model = resources.default_model()
     model_copy = TrainedModel(
         model.network, PRESETS["fast"], test_accuracy=0.9761, trained_at="2026-01-02T03:04:05+00:00"
     )
-    assert common.model_file_name(model_copy) == "mnist-fast-97.6.npz"
+    assert wording.model_file_name(model_copy) == "mnist-fast-97.6.npz"
     now = datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone.utc)
-    assert common.trained_when(model_copy, now) == "2026-01-02 03:04 UTC (2 h ago)"
-    assert common.trained_when(TrainedModel(model.network, SEED, trained_at="garbage")) == "unknown"
-    assert common.slider_options("lr", 0.07)[:9] == [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.05, 0.07, 0.1]
+    assert wording.trained_when(model_copy, now) == "2026-01-02 03:04 UTC (2 h ago)"
+    assert wording.trained_when(TrainedModel(model.network, SEED, trained_at="garbage")) == "unknown"
+    assert train_form.slider_options("lr", 0.07)[:9] == [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.05, 0.07, 0.1]

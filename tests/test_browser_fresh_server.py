@@ -2,12 +2,13 @@
 
 Streamlit treats the ``pages/`` folder next to ``app.py`` as an old-style multipage app until
 ``st.navigation`` first runs in the process, so the first sessions of a fresh server may run a
-page without ``app.py`` around it; ``common.ensure_app_shell`` sends them through ``app.py``.
-It once did so by raising ``st.rerun()`` in the middle of importing ``pages.common``, and
-every other session importing that module at the same moment got ``ImportError: cannot import
-name 'common' from 'pages'``. This test starts fresh servers and opens every page at once,
-right after start, and wants each of them to show its title inside the app shell (the app's
-own navigation, the sidebar's server line, the wide layout) and no exception.
+page without ``app.py`` around it; ``shell.ensure_app_shell`` sends them through ``app.py``.
+It once did so by raising ``st.rerun()`` in the middle of importing the shared page code (then
+``pages.common``, now ``pages.ui``), and every other session importing that module at the same
+moment got ``ImportError: cannot import name 'common' from 'pages'``. This test starts fresh
+servers and opens every page at once, right after start, and wants each of them to show its
+title inside the app shell (the app's own navigation, the sidebar's server line, the wide
+layout) and no exception.
 
 ``FRESH_SERVER_TRIALS`` sets the number of fresh servers (default 4)."""
 
@@ -43,7 +44,7 @@ def shell_problems(page) -> list[str]:
     links = page.eval_on_selector_all(
         '[data-testid="stSidebarNav"] a', "els => els.map(e => e.innerText.trim().split('\\n').pop())"
     )
-    if "Home" not in links or "common" in links:  # the old mode lists the files: app, common, draw, ...
+    if "Home" not in links or "app" in links:  # the old mode lists the files: app, backprop, draw, ...
         problems.append(f"navigation {links}")
     if page.get_by_text("Server:").count() == 0:
         problems.append("no server line in the sidebar")

@@ -20,7 +20,7 @@ except ImportError:  # optional locally; CI installs it
 
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESETS
-from pages.common import DEFAULT_MODEL_PATH
+from pages.ui.resources import DEFAULT_MODEL_PATH
 from tests.browser_support import (
     chromium_path,
     exceptions_on,

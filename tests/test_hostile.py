@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, TrainedModel
 from mnistcore.engine.presets import PRESETS
 from mnistcore.server import share
-from pages import common
+from pages.ui import resources, train_runs
 from tests.app_support import fresh_job_manager, live_markup, open_train, shown  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ APP = (ROOT / "app.py").read_text()
 
 
 def default_arrays() -> dict[str, np.ndarray]:
-    with np.load(common.DEFAULT_MODEL_PATH, allow_pickle=False) as archive:
+    with np.load(resources.DEFAULT_MODEL_PATH, allow_pickle=False) as archive:
         return {key: archive[key] for key in archive.files}
 
 
@@ -81,7 +81,7 @@ def upload(at: AppTest, name: str, data: bytes) -> str:
     [
         ("evil.npz", pickled_npz, "object arrays"),
         ("shape.npz", wrong_shape_npz, "weights/0 has shape (100,"),
-        ("huge.npz", lambda: b"PK" + bytes(common.MAX_UPLOAD_BYTES), "file too large"),
+        ("huge.npz", lambda: b"PK" + bytes(train_runs.MAX_UPLOAD_BYTES), "file too large"),
     ],
 )
 def test_hostile_uploads_are_refused_and_the_model_is_kept(mnist, name, make, words):
@@ -120,7 +120,7 @@ def test_a_huge_network_from_a_link_is_clamped_and_then_refused_before_training(
     [train] = [b for b in at.button if b.label == "Train"]
     train.click().run()
     assert not at.exception
-    assert "job" not in at.session_state and common.job_manager().counts() == (0, 0)
+    assert "job" not in at.session_state and resources.job_manager().counts() == (0, 0)
     assert any(shown(e.value).startswith("Not started: this network has") for e in at.error)
 
 
@@ -142,7 +142,7 @@ HOSTILE_MODEL_NAME = "![p](//evil.example/n) [Sign in](//evil.example) www.evil.
 
 def hostile_checkpoint() -> bytes:
     """A valid checkpoint (the shipped model's weights) whose model name is Markdown."""
-    return dataclasses.replace(TrainedModel.load(common.DEFAULT_MODEL_PATH), name=HOSTILE_MODEL_NAME).to_bytes()
+    return dataclasses.replace(TrainedModel.load(resources.DEFAULT_MODEL_PATH), name=HOSTILE_MODEL_NAME).to_bytes()
 
 
 def texts_with(at: AppTest, word: str) -> list[str]:
@@ -184,10 +184,10 @@ def test_the_server_config_turns_off_telemetry_keeps_xsrf_and_fits_upload_size_t
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["enableXsrfProtection"] is True
     upload_bytes = config["server"]["maxUploadSize"] * 1024 * 1024
-    assert upload_bytes == common.MAX_UPLOAD_BYTES  # the page's own check says the same limit
+    assert upload_bytes == train_runs.MAX_UPLOAD_BYTES  # the page's own check says the same limit
     assert upload_bytes >= MAX_CHECKPOINT_BYTES  # every loadable checkpoint can be uploaded...
     assert upload_bytes <= 200 * 1024 * 1024  # ...and nothing near Streamlit's 200 MB default
-    assert common.DEFAULT_MODEL_PATH.stat().st_size < upload_bytes
+    assert resources.DEFAULT_MODEL_PATH.stat().st_size < upload_bytes
     assert json.dumps(config["theme"])  # a theme is set
 
 
@@ -213,7 +213,7 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
     require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     huge = tmp_path / "huge.npz"
     with open(huge, "wb") as file:  # one byte over the limit, without holding it in memory
-        file.truncate(common.MAX_UPLOAD_BYTES + 1)
+        file.truncate(train_runs.MAX_UPLOAD_BYTES + 1)
     evil = tmp_path / "evil.npz"
     evil.write_bytes(pickled_npz())
 

@@ -1,0 +1,161 @@
+"""The Train page's live view of the session's run: queued (its place), running (progress,
+latest metrics, pause/resume/stop), or ended (how, and its numbers), with its curves.
+
+The run trains in a background job (``mnistcore.server.jobs``); this only reads its history.
+A fragment redraws the view twice a second while a run is active, then triggers one full
+rerun when it ends so the rest of the page (and the sidebar) sees the new model.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnistcore.charts import training as charts
+from mnistcore.engine.trainer import EndReason
+from mnistcore.server.jobs import JobStatus, TrainingJob
+from pages.ui import state
+from pages.ui.resources import job_manager
+from pages.ui.train_form import use_settings
+from pages.ui.wording import model_source
+
+REFRESH_SECONDS = 0.5
+
+
+def live_view() -> None:
+    job = state.session_job()
+    every = REFRESH_SECONDS if job is not None and job.active else None
+    st.fragment(run_every=every)(live_body)()
+
+
+def live_body() -> None:
+    job = state.session_job()
+    if job is None:
+        no_run_yet()
+        return
+    if job.done and state.collect_finished_job():
+        st.rerun()  # the whole page (and the sidebar) should now see the new model
+    if job.status == JobStatus.QUEUED:
+        queued(job)
+        return
+    if job.active:
+        running(job)
+    else:
+        ended(job)
+    x = state.persist(state.LIVE_X, "step", fix=lambda axis: axis or "step")
+    st.segmented_control("Horizontal axis", ["step", "epoch"], key=state.LIVE_X)
+    run_charts(job.events(), x, key="live")
+
+
+def no_run_yet() -> None:
+    model = state.current_model()
+    st.info("Choose settings in the sidebar and press **Train**: the curves will grow here as the network learns.")
+    if len(model.history):
+        st.caption(f"Meanwhile, how the current model ({model_source(model)}) learned:")
+        run_charts(model.history.snapshot(), "step", key="current")
+
+
+def queued(job: TrainingJob) -> None:
+    manager = job_manager()
+    place = job.queue_position
+    st.info(
+        f"**Queued: place {place}.** The server is busy: it trains {manager.max_concurrent} "
+        f"run{'s' if manager.max_concurrent != 1 else ''} at a time, and yours starts as soon as a slot frees up.",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Cancel", icon=":material/close:", on_click=job.stop, key=state.CANCEL_JOB)
+
+
+def running(job: TrainingJob) -> None:
+    progress = job.progress()
+    left = f" · about {progress.seconds_left:,.0f} s left" if progress.seconds_left is not None else ""
+    paused = job.status == JobStatus.PAUSED
+    where = "Paused at" if paused else "Step"
+    st.progress(
+        progress.fraction,
+        text=f"{where} {progress.step:,} of {progress.total_steps:,} · "
+        f"{progress.samples_per_second:,.0f} samples/s{'' if paused else left}",
+    )
+    latest_metrics(job.events())
+    pause_col, stop_col, _ = st.columns([1, 1, 3])
+    if paused:
+        pause_col.button(
+            "Resume", icon=":material/play_arrow:", on_click=job.resume, key=state.RESUME_JOB, width="stretch"
+        )
+    else:
+        pause_col.button("Pause", icon=":material/pause:", on_click=job.pause, key=state.PAUSE_JOB, width="stretch")
+    stop_col.button("Stop", icon=":material/stop:", on_click=job.stop, key=state.STOP_JOB, width="stretch")
+
+
+def latest_metrics(events: list) -> None:
+    validated = [e for e in events if e.validation_accuracy == e.validation_accuracy]  # not NaN
+    val = f"{100 * validated[-1].validation_accuracy:.2f}%" if validated else "…"
+    batch = f"{100 * events[-1].batch_accuracy:.0f}%" if events else "…"
+    epoch = f"{events[-1].epoch:.2f}" if events else "0"
+    cols = st.columns(3)
+    cols[0].metric("Validation accuracy", val, help="On 5,000 held-out digits the network never trains on.")
+    cols[1].metric("Last batch accuracy", batch, help="On the latest training minibatch: noisy.")
+    cols[2].metric("Epoch", epoch, help="Passes over the 55,000 training digits so far.")
+
+
+def ended(job: TrainingJob) -> None:
+    if job.status == JobStatus.DIVERGED:
+        diverged(job)
+        return
+    if job.status == JobStatus.FAILED:
+        st.error(job.message)
+        return
+    note = " This network is now the current model on every page." if job.model is not None else ""
+    if job.status == JobStatus.FINISHED:
+        st.success(f"{end_message(job)}{note}", icon=":material/check_circle:")
+    else:
+        st.info(f"{end_message(job)}{note}", icon=":material/stop_circle:")
+    if job.result is not None:
+        result_metrics(job)
+
+
+def end_message(job: TrainingJob) -> str:
+    """How a run that kept its network ended: its steps, or (a time limit) the job's own words."""
+    result = job.result
+    if job.status == JobStatus.FINISHED and result is not None:
+        return f"Finished {result.steps:,} steps ({result.epochs:.2f} epochs)."
+    if job.status == JobStatus.STOPPED and result is not None and result.reason != EndReason.TIME_LIMIT:
+        return f"Stopped at step {result.steps:,} of {job.total_steps:,}."
+    return job.message
+
+
+def diverged(job: TrainingJob) -> None:
+    st.error(f"**The run diverged.** {job.message}", icon=":material/warning:")
+    smaller = job.config.lr / 10
+    st.button(
+        f"Use learning rate {smaller:g} instead",
+        on_click=use_settings,
+        args=(job.config.replace(lr=smaller),),
+        icon=":material/south:",
+        help="Puts the same settings with a ten times smaller learning rate in the form.",
+    )
+
+
+def result_metrics(job: TrainingJob) -> None:
+    model, result = job.model, job.result
+    assert result is not None
+    cols = st.columns(4)
+    if model is not None and model.test_accuracy is not None:
+        cols[0].metric(
+            "Test accuracy", f"{100 * model.test_accuracy:.2f}%", help="On the 10,000 test digits, measured once."
+        )
+    cols[1].metric("Validation accuracy", f"{100 * result.validation_accuracy:.2f}%")
+    cols[2].metric("Training time", f"{result.train_seconds:.1f} s", help="Pauses not counted.")
+    cols[3].metric("Samples per second", f"{result.samples_per_second:,.0f}")
+
+
+def run_charts(events: list, x: str, key: str) -> None:
+    if not events:
+        st.caption("Waiting for the first steps…")
+        return
+    accuracy_col, loss_col = st.columns(2)
+    for column, chart, name in (
+        (accuracy_col, charts.accuracy_chart(events, x=x), "accuracy"),
+        (loss_col, charts.loss_chart(events, x=x), "loss"),
+    ):
+        spec, data = charts.vega_lite_parts(chart)  # cheaper than st.altair_chart twice a second
+        column.vega_lite_chart(data, spec, key=f"{key}_{name}", width="stretch")
