@@ -31,9 +31,9 @@ import numpy as np
 from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minimal
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.data import load_mnist, one_hot
+from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import trainer_for
 from mnistcore.engine.presets import PRESETS
-from mnistcore.engine.trainer import ProgressEvent
 
 NEVER = 1_000_000  # an eval_every that no benchmark run reaches: validation only at the very end
 

@@ -14,10 +14,11 @@ The names below are the engine's, for notebooks and scripts.
 
 from mnistcore.engine.config import ConfigError, TrainConfig
 from mnistcore.engine.data import DataError, Mnist, load_mnist
+from mnistcore.engine.history import History, ProgressEvent
 from mnistcore.engine.model import CheckpointError, TrainedModel, train
 from mnistcore.engine.network import MLP
 from mnistcore.engine.presets import PRESETS
-from mnistcore.engine.trainer import History, ProgressEvent, RunResult, Trainer
+from mnistcore.engine.trainer import RunResult, Trainer
 
 __all__ = [
     "PRESETS",

@@ -17,7 +17,7 @@ from mnistcore.charts.training import (
     thin,
     vega_lite_parts,
 )
-from mnistcore.engine.trainer import History, ProgressEvent
+from mnistcore.engine.history import History, ProgressEvent
 
 
 def events(n: int = 50, eval_every: int = 5, start_accuracy: float = 0.1) -> list[ProgressEvent]:

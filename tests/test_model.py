@@ -15,9 +15,10 @@ import pytest
 
 from mnistcore.engine import model as model_module
 from mnistcore.engine.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, TrainConfig
+from mnistcore.engine.history import History, ProgressEvent
 from mnistcore.engine.model import CheckpointError, TrainedModel, content_fields, length_prefixed
 from mnistcore.engine.network import MLP
-from mnistcore.engine.trainer import History, ProgressEvent, Trainer
+from mnistcore.engine.trainer import Trainer
 
 
 def _small_data(seed=0):

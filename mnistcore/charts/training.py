@@ -21,7 +21,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mnistcore.engine.trainer import History, ProgressEvent
+from mnistcore.engine.history import History, ProgressEvent
 
 MAX_POINTS = 400
 X_FIELDS = {"step": "Step", "epoch": "Epoch"}

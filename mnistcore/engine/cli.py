@@ -47,6 +47,7 @@ from mnistcore.engine.config import (
     parameter_count,
     parse_value,
 )
+from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import (
     MAX_CHECKPOINT_BYTES,
     CheckpointError,
@@ -56,7 +57,7 @@ from mnistcore.engine.model import (
     trainer_for,
 )
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
-from mnistcore.engine.trainer import ProgressEvent, RunResult, Trainer
+from mnistcore.engine.trainer import RunResult, Trainer
 
 PROG = "mnistcore"
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -30,7 +30,7 @@ MAX_HIDDEN_LAYERS = 4
 #: (``server.limits.DEFAULT_MAX_PARAMETERS``) nor loaded from a checkpoint. 'moonshot' (784-1200-10) has 954,010.
 MAX_PARAMETERS = 1_000_000
 #: Progress events one run's history keeps (older ones are thinned beyond this, see
-#: ``trainer.History``); a checkpoint's history is capped to it on load as well.
+#: ``history.History``); a checkpoint's history is capped to it on load as well.
 MAX_HISTORY_EVENTS = 20_000
 
 

@@ -55,8 +55,9 @@ from mnistcore.engine.config import (
     TrainConfig,
     parameter_count,
 )
+from mnistcore.engine.history import History, ProgressEvent
 from mnistcore.engine.network import MLP
-from mnistcore.engine.trainer import N_SNAPSHOTS, History, ProgressEvent, RunResult, RunStatus, Trainer
+from mnistcore.engine.trainer import N_SNAPSHOTS, RunResult, RunStatus, Trainer
 
 FORMAT = "mnistcore-checkpoint"
 FORMAT_VERSION = 1

@@ -47,8 +47,9 @@ from enum import StrEnum
 from typing import Any
 
 from mnistcore.engine.config import TrainConfig
+from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel, finish, trainer_for
-from mnistcore.engine.trainer import ProgressEvent, RunResult, RunStatus
+from mnistcore.engine.trainer import RunResult, RunStatus
 from mnistcore.server.limits import (
     DEFAULT_BLAS_THREADS,
     DEFAULT_MAX_JOBS,

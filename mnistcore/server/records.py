@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mnistcore.engine.config import TrainConfig
+from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel
-from mnistcore.engine.trainer import ProgressEvent
 from mnistcore.server.jobs import JobStatus
 from mnistcore.server.share import short_description
 
