@@ -12,10 +12,11 @@ streamlit (tests/test_layers.py proves both from the source):
 The names below are the engine's, for notebooks and scripts.
 """
 
+from mnistcore.engine.checkpoint import CheckpointError
 from mnistcore.engine.config import ConfigError, TrainConfig
 from mnistcore.engine.data import DataError, Mnist, load_mnist
 from mnistcore.engine.history import History, ProgressEvent
-from mnistcore.engine.model import CheckpointError, TrainedModel, train
+from mnistcore.engine.model import TrainedModel, train
 from mnistcore.engine.network import MLP
 from mnistcore.engine.presets import PRESETS
 from mnistcore.engine.trainer import RunResult, Trainer

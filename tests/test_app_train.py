@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnistcore.engine.checkpoint import CheckpointError
 from mnistcore.engine.config import FIELDS, TrainConfig
-from mnistcore.engine.model import CheckpointError, TrainedModel
+from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from pages.ui import resources, state, train_form, train_runs, wording
 from tests.app_support import fresh_job_manager, open_train, shown  # noqa: F401 (an autouse fixture)

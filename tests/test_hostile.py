@@ -21,7 +21,8 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, TrainedModel
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
+from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESETS
 from mnistcore.server import share
 from pages.ui import resources, train_runs

@@ -31,7 +31,8 @@ import numpy as np
 import pytest
 
 from mnistcore.engine import cli
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, MAX_MESSAGE_CHARS, CheckpointError, TrainedModel
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES, MAX_MESSAGE_CHARS, CheckpointError
+from mnistcore.engine.model import TrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
 from mnistcore.engine.config import MAX_HISTORY_EVENTS, TrainConfig, parameter_count
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
+from mnistcore.engine.model import estimated_checkpoint_bytes
 from mnistcore.engine.network import MLP
 from mnistcore.engine.presets import PRESETS
 from mnistcore.server.jobs import JobManager

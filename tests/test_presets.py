@@ -10,9 +10,10 @@ import re
 import numpy as np
 import pytest
 
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
 from mnistcore.engine.config import parameter_count
 from mnistcore.engine.data import VALIDATION_SIZE
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
+from mnistcore.engine.model import estimated_checkpoint_bytes
 from mnistcore.engine.network import MLP
 from mnistcore.engine.optimizers import make_optimizer
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS, SEED

@@ -4,7 +4,7 @@
 * ``train`` trains from a preset plus hyperparameter flags, shows a progress bar, prints a
   summary (``--json``: one JSON object as the last line of stdout) and saves ``--out``
   (refused before training if that file could not be loaded again: over
-  ``config.MAX_PARAMETERS`` or ``model.MAX_CHECKPOINT_BYTES``);
+  ``config.MAX_PARAMETERS`` or ``checkpoint.MAX_CHECKPOINT_BYTES``);
 * ``evaluate MODEL`` measures a checkpoint's test and validation accuracy. MODEL must be a
   regular file (a directory, a FIFO or a device is named as such, never opened), and it is
   read as ``TrainedModel.load`` reads a stranger's upload;
@@ -37,6 +37,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from mnistcore.engine import data as mnist_data
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES, CheckpointError
 from mnistcore.engine.config import (
     FIELDS,
     MAX_PARAMETERS,
@@ -48,14 +49,7 @@ from mnistcore.engine.config import (
     parse_value,
 )
 from mnistcore.engine.history import ProgressEvent
-from mnistcore.engine.model import (
-    MAX_CHECKPOINT_BYTES,
-    CheckpointError,
-    TrainedModel,
-    estimated_checkpoint_bytes,
-    finish,
-    trainer_for,
-)
+from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, finish, trainer_for
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.engine.trainer import RunResult, Trainer
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
 from mnistcore.engine.config import (
     MAX_HISTORY_EVENTS,
     MAX_PARAMETERS,
@@ -37,7 +38,7 @@ from mnistcore.engine.config import (
     TrainConfig,
     parameter_count,
 )
-from mnistcore.engine.model import MAX_CHECKPOINT_BYTES, estimated_checkpoint_bytes
+from mnistcore.engine.model import estimated_checkpoint_bytes
 from mnistcore.engine.trainer import N_SNAPSHOTS
 
 DEFAULT_MAX_JOBS = 2

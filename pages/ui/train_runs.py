@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.charts import training as charts
-from mnistcore.engine.model import CheckpointError, TrainedModel
+from mnistcore.engine.checkpoint import CheckpointError
+from mnistcore.engine.model import TrainedModel
 from mnistcore.server import share
 from pages.ui import state
 from pages.ui.wording import accuracy_text, model_file_name, model_source, model_title, plain
