@@ -11,6 +11,8 @@ Two kinds of keys:
   survive that calls ``persist(KEY, default)`` just before it is drawn, and gets ``key=KEY``
   and no ``value``/``index``/``default`` of its own: ``persist`` keeps a copy under the
   non-widget key ``"keep:" + KEY`` and puts it back when the page is shown again.
+  (A widget that only shows a data key, like Draw's unit box showing ``DRAW_UNIT``, is set
+  from it before it is drawn, and its callback writes the choice back: nothing to persist.)
 
 Nothing here runs at import: it only defines names.
 """
