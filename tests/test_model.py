@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mnistcore.engine.config import TrainConfig
-from mnistcore.engine.model import TrainedModel, content_fields, length_prefixed
+from mnistcore.engine.model import TrainedModel, content_fields, length_prefixed, percent
 from mnistcore.engine.network import MLP
 from mnistcore.engine.trainer import Trainer
 
@@ -272,3 +272,11 @@ def test_model_without_snapshots_or_history_round_trips():
     loaded = TrainedModel.load(bare.to_bytes())
     assert loaded.snapshot_weights is None and len(loaded.history) == 0 and loaded.test_accuracy is None
     _assert_same_model(loaded, bare)
+
+
+def test_percent_writes_an_accuracy_as_the_pages_and_the_cli_do():
+    assert percent(0.97871) == "97.87%" and percent(1.0) == "100.00%" and percent(0.5, digits=1) == "50.0%"
+    assert percent(None) == percent(math.nan) == "not measured"
+    assert percent(None, missing="n/a") == "n/a"
+    for value in (0.9787, 0.12345, 0.999999, 0.0):  # the same text as the '.2%' format the pages used
+        assert percent(value) == f"{value:.2%}"

@@ -11,7 +11,7 @@ import pytest
 
 from mnistcore.engine.activations import ACTIVATIONS, sigmoid
 from mnistcore.engine.losses import LOSSES, cross_entropy_loss, softmax
-from mnistcore.engine.network import INITIALISERS, MLP
+from mnistcore.engine.network import INITIALISERS, MLP, shape_text
 from mnistcore.engine.optimizers import SGD
 
 EPS = 1e-6  # finite-difference step; float64 keeps its rounding error near 1e-10
@@ -371,3 +371,8 @@ def test_gradients_for_keeps_every_layer_and_touches_nothing_of_the_network():
         np.testing.assert_allclose(result.weights[l], acts[l].T @ delta, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(result.biases[l], delta.sum(axis=0), rtol=1e-12, atol=1e-15)
         delta = (delta @ net.weights[l].T) * (1 - acts[l] ** 2)
+
+
+def test_shape_text_writes_the_layer_sizes_as_everywhere():
+    assert shape_text([784, 16, 10]) == "784-16-10"
+    assert shape_text(MLP.create([784, 32, 8, 10]).layer_sizes) == "784-32-8-10"

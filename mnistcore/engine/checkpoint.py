@@ -50,7 +50,7 @@ import numpy as np
 
 from mnistcore.engine.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, ConfigError, TrainConfig, parameter_count
 from mnistcore.engine.history import History, ProgressEvent
-from mnistcore.engine.network import MLP
+from mnistcore.engine.network import MLP, shape_text
 from mnistcore.engine.trainer import N_SNAPSHOTS, RunStatus
 
 if TYPE_CHECKING:
@@ -346,7 +346,7 @@ def _read_config(meta: dict[str, Any]) -> TrainConfig:
     sizes, count = config.layer_sizes, parameter_count(config)
     if count > MAX_PARAMETERS:
         raise CheckpointError(
-            f"the network ({'-'.join(map(str, sizes))}) has {count:,} weights and biases; "
+            f"the network ({shape_text(sizes)}) has {count:,} weights and biases; "
             f"models here have at most {MAX_PARAMETERS:,}"
         )
     return config

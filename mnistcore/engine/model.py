@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ from mnistcore.engine.config import N_INPUTS, TrainConfig, parameter_count
 from mnistcore.engine.history import History
 from mnistcore.engine.network import MLP
 from mnistcore.engine.trainer import N_SNAPSHOTS, RunResult, RunStatus, Trainer
+
+
+def percent(value: float | None, digits: int = 2, missing: str = "not measured") -> str:
+    """An accuracy (or any share in [0, 1]) as the pages and the CLI show it: ``97.87%``;
+    ``missing`` for None or NaN (how an accuracy that was not measured is kept)."""
+    if value is None or not math.isfinite(value):
+        return missing
+    return f"{100 * value:.{digits}f}%"
 
 
 def estimated_checkpoint_bytes(config: TrainConfig) -> int:

@@ -35,6 +35,11 @@ from mnistcore.engine.losses import LOSSES
 Array = np.ndarray
 
 
+def shape_text(layer_sizes: Sequence[int]) -> str:
+    """A network's shape as the project writes it everywhere: ``784-16-10``."""
+    return "-".join(str(n) for n in layer_sizes)
+
+
 def init_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> tuple[Array, Array]:
     """The seed notebook's scheme: weights *and* biases uniform in [-1, 1]."""
     return rng.uniform(-1.0, 1.0, (fan_in, fan_out)), rng.uniform(-1.0, 1.0, fan_out)
