@@ -17,6 +17,7 @@ import pytest
 
 from mnistcore.engine import cli
 from mnistcore.engine import data as mnist_data
+from mnistcore.engine.cli import commands, parser
 from mnistcore.engine.config import FIELDS, TrainConfig
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
@@ -39,7 +40,7 @@ REPORT_KEYS = {
 @pytest.fixture
 def real_data(mnist, monkeypatch):
     """Let in-process runs reuse the session's MNIST instead of loading it again."""
-    monkeypatch.setattr(cli, "_load_data", lambda data_dir: mnist)
+    monkeypatch.setattr(commands, "_load_data", lambda data_dir: mnist)
     return mnist
 
 
@@ -100,7 +101,7 @@ def test_every_hyperparameter_flag_overrides_the_preset(capsys, real_data):
 
 
 def _train_parser():
-    return cli.build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
+    return parser.build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
 
 
 def test_no_augment_flag_and_defaults_come_from_the_preset(capsys, real_data):
@@ -240,7 +241,7 @@ def test_help_lists_every_setting_with_its_help_text(capsys):
     assert code == 0
     flat = " ".join(out.split())
     for name, field in FIELDS.items():
-        assert cli.flag_name(name) in out
+        assert parser.flag_name(name) in out
         assert " ".join(field.help.split()[:6]) in flat, name
     assert "--no-augment" in out and "{sigmoid,tanh,relu}" in out
     code, out, _ = run_main(capsys, "--help")
@@ -258,7 +259,7 @@ def test_presets_lists_each_with_flags_that_reproduce_it(capsys):
         header = lines.index(f"{name}: {PRESET_NOTES[name]}")
         flags = lines[header + 1].split()
         args = _train_parser().parse_args(["--preset", "seed" if name != "seed" else "fast", *flags])
-        assert cli.config_from_args(args) == config, name
+        assert parser.config_from_args(args) == config, name
 
     code, out, _ = run_main(capsys, "presets", "--json")
     listed = json.loads(out)
@@ -288,7 +289,7 @@ def test_download_reports_byte_progress_per_file(capsys, monkeypatch, tmp_path):
         progress("train-labels-idx1-ubyte", 0, 1000)  # a retry on the next mirror starts over
         return Path(dest_dir)
 
-    monkeypatch.setattr(cli.mnist_data, "download", fake_download)
+    monkeypatch.setattr(commands.mnist_data, "download", fake_download)
     code, out, _ = run_main(capsys, "download", "--dir", str(tmp_path))
     assert code == 0 and str(tmp_path) in out and len(calls) == 6
 

@@ -1,25 +1,8 @@
-"""Command line: ``python -m mnistcore {download,train,evaluate,presets}``.
+"""What each command does: ``download``, ``train``, ``evaluate``, ``presets``.
 
-* ``download [--dir DIR]`` fetches and verifies the four MNIST files;
-* ``train`` trains from a preset plus hyperparameter flags, shows a progress bar, prints a
-  summary (``--json``: one JSON object as the last line of stdout) and saves ``--out``
-  (refused before training if that file could not be loaded again: over
-  ``config.MAX_PARAMETERS`` or ``checkpoint.MAX_CHECKPOINT_BYTES``);
-* ``evaluate MODEL`` measures a checkpoint's test and validation accuracy. MODEL must be a
-  regular file (a directory, a FIFO or a device is named as such, never opened), and it is
-  read as ``TrainedModel.load`` reads a stranger's upload;
-* ``presets`` lists the named presets.
-
-The hyperparameter flags are generated from ``config.FIELDS`` (``lr`` -> ``--lr``,
-``batch_size`` -> ``--batch-size``), and their values are parsed and validated by
-``config`` itself, so the CLI cannot disagree with the dashboard about what is allowed.
-
-Exit status: 0 success; 1 the run diverged; 2 bad arguments or unreadable input (one line
-``mnistcore: error: ...`` on stderr, never a traceback); 130 interrupted by Ctrl-C (a
-training run still saves and reports what it has).
-
-Deliberate limits: progress bars appear only when stderr is a terminal; training runs in
-one background thread so that Ctrl-C can stop it between two steps.
+Each ``cmd_*`` takes the parsed arguments and returns the exit status; it prints human
+lines (to stderr under ``--json``, whose one JSON object is stdout's last line), shows tqdm
+bars for a download and for training, and raises ``UsageError`` for unusable input.
 """
 
 from __future__ import annotations
@@ -37,112 +20,16 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from mnistcore.engine import data as mnist_data
-from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES, CheckpointError
-from mnistcore.engine.config import (
-    FIELDS,
-    MAX_PARAMETERS,
-    ConfigError,
-    Field,
-    TrainConfig,
-    format_value,
-    parameter_count,
-    parse_value,
-)
+from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
+from mnistcore.engine.cli.parser import PROG, UsageError, config_from_args, flag_name
+from mnistcore.engine.config import FIELDS, MAX_PARAMETERS, TrainConfig, format_value, parameter_count
 from mnistcore.engine.history import ProgressEvent
-from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, finish, trainer_for
+from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, finish, percent, trainer_for
+from mnistcore.engine.network import shape_text
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.engine.trainer import RunResult, Trainer
 
-PROG = "mnistcore"
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """Bad arguments or unusable input: reported as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but errors become a UsageError instead of usage text and sys.exit."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
-# --------------------------------------------------------------------------- parser
-
-
-def flag_name(field_name: str) -> str:
-    """``batch_size`` -> ``--batch-size``."""
-    return "--" + field_name.replace("_", "-")
-
-
-def _add_field_flag(group: argparse._ArgumentGroup, field: Field) -> None:
-    """One flag per setting; values stay text (or bool) until ``config.parse_value`` reads them."""
-    help_text = f"{field.help} Allowed: {field.describe_range()}."
-    if field.kind is bool:
-        group.add_argument(flag_name(field.name), action=argparse.BooleanOptionalAction, default=None, help=help_text)
-    elif field.kind is tuple:
-        group.add_argument(flag_name(field.name), nargs="+", metavar="N", default=None, help=field.help)
-    elif field.choices:
-        group.add_argument(flag_name(field.name), choices=field.choices, default=None, help=field.help)
-    else:
-        group.add_argument(flag_name(field.name), metavar=field.kind.__name__.upper(), default=None, help=help_text)
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return seconds
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="A from-scratch NumPy neural network on real MNIST.", allow_abbrev=False)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    download = commands.add_parser("download", help="download and verify the MNIST files", allow_abbrev=False)
-    download.add_argument("--dir", help=f"target directory (default: {mnist_data.default_cache_dir()})")
-
-    train = commands.add_parser("train", help="train a network", allow_abbrev=False)
-    train.add_argument("--preset", choices=tuple(PRESETS), default="seed", help="starting settings (default: seed)")
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for field in FIELDS.values():
-        if field.group not in groups:
-            groups[field.group] = train.add_argument_group(f"{field.group} (default: the preset's value)")
-        _add_field_flag(groups[field.group], field)
-    train.add_argument("--out", metavar="FILE", help="save the trained model to this .npz checkpoint")
-    train.add_argument("--max-seconds", type=_positive_seconds, metavar="S", help="stop training after S seconds")
-    train.add_argument("--name", help="a name stored in the model (default: the preset, '(custom)' if changed)")
-    _add_output_flags(train)
-
-    evaluate = commands.add_parser("evaluate", help="measure a saved model's accuracy", allow_abbrev=False)
-    evaluate.add_argument("model", metavar="MODEL", help="a .npz checkpoint written by train --out or the dashboard")
-    _add_output_flags(evaluate)
-
-    presets = commands.add_parser("presets", help="list the presets and their settings", allow_abbrev=False)
-    presets.add_argument("--json", action="store_true", help="print the presets as one JSON object")
-    return parser
-
-
-def _add_output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
-    parser.add_argument("--data-dir", metavar="DIR", help="MNIST directory (default: $MNIST_DATA_DIR, then the cache)")
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The preset with every given flag applied; ConfigError names the bad setting."""
-    changes: dict[str, Any] = {}
-    for name, field in FIELDS.items():
-        value = getattr(args, name)
-        if value is None:
-            continue
-        if field.kind is tuple:
-            value = " ".join(value)
-        changes[name] = parse_value(name, value) if isinstance(value, str) else value
-    return PRESETS[args.preset].replace(**changes)
 
 
 # --------------------------------------------------------------------------- output helpers
@@ -151,10 +38,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _finite_or_none(value: float | None) -> float | None:
     """JSON has no NaN: a missing or unmeasured number becomes null."""
     return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if _finite_or_none(value) is None else f"{100 * value:.2f}%"  # type: ignore[operator]
 
 
 def _print_report(report: dict[str, Any], as_json: bool, lines: Sequence[str]) -> None:
@@ -170,8 +53,8 @@ def _summary_lines(report: dict[str, Any]) -> list[str]:
     rate = report["samples_per_second"]
     return [
         f"status: {report['status']}",
-        f"test accuracy: {_percent(report['test_accuracy'])}",
-        f"validation accuracy: {_percent(report['validation_accuracy'])}",
+        f"test accuracy: {percent(report['test_accuracy'], missing='n/a')}",
+        f"validation accuracy: {percent(report['validation_accuracy'], missing='n/a')}",
         f"steps: {report['steps']:,}  epochs: {report['epochs']:.2f}",
         f"train time: {report['train_seconds']:.1f} s  ({rate:,.0f} samples/s)" if rate else "train time: n/a",
     ]
@@ -247,7 +130,7 @@ def _progress_feed(bar: tqdm) -> Callable[[ProgressEvent], None]:
     def on_event(event: ProgressEvent) -> None:
         if math.isfinite(event.validation_accuracy):
             last_validation[0] = event.validation_accuracy
-        postfix = {"loss": f"{event.batch_loss:.4f}", "val acc": _percent(last_validation[0])}
+        postfix = {"loss": f"{event.batch_loss:.4f}", "val acc": percent(last_validation[0], missing="n/a")}
         postfix["samples/s"] = f"{event.samples_per_second:,.0f}"
         bar.set_postfix(postfix, refresh=False)
         bar.update(event.step - bar.n)
@@ -317,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_out_path(args.out)
     _check_loadable(config, args.out)
     mnist = _load_data(args.data_dir)
-    layers = "-".join(map(str, config.layer_sizes))
+    layers = shape_text(config.layer_sizes)
     print(
         f"training {layers} ({config.activation}, {config.loss}, {config.optimizer} lr {config.lr:g}) "
         f"from preset {args.preset!r} on {len(mnist.train_y):,} digits",
@@ -416,35 +299,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "name": model.name,
         "trained_at": model.trained_at,
     }
-    layers = "-".join(map(str, model.config.layer_sizes))
+    layers = shape_text(model.config.layer_sizes)
     header = f"model {path} ({layers}, {model.config.activation}, {model.config.loss}; trained {model.trained_at})"
     _print_report(report, args.json, [header, *_summary_lines(report)])
     return EXIT_OK
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "download": cmd_download,
-    "train": cmd_train,
-    "evaluate": cmd_evaluate,
-    "presets": cmd_presets,
-}
-
-
-def _one_line(message: object) -> str:
-    """Error messages may span lines (data-install help): the CLI reports them on one."""
-    return " ".join(str(message).split())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
-    except SystemExit as exc:  # --help and --version print and exit through argparse
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
-    except (UsageError, ConfigError, CheckpointError, mnist_data.DataError, OSError) as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
