@@ -7,7 +7,7 @@ Markdown safety: these texts reach Markdown, and some of what they quote comes f
 (a model's name is set by whoever saved an uploaded checkpoint, a source names an uploaded
 file). Nothing here quotes outside text on its own: the numbers and settings it writes are
 validated values, and ``title`` and ``source`` are taken as Markdown the caller has already
-escaped (``pages.common.model_title`` and ``pages.common.plain`` do). So ``model_summary``
+escaped (``pages.ui.wording.model_title`` and ``pages.ui.wording.plain`` do). So ``model_summary``
 takes the title from its caller and never falls back to the model's raw name.
 
 Deliberate limits: UI-free (plain strings); English only.

@@ -10,7 +10,7 @@ these produces a warning sentence naming the field, for the page to show.
 Built on ``config.FIELDS``, ``parse_value`` and ``format_value``; no UI code. The warnings
 are plain text that quote the link's values (``repr``, at most 24 characters, so one line):
 whoever shows them as Markdown must escape them, as the Train page does
-(``pages.common.plain``), or a value like ``![](//host/p)`` becomes an image.
+(``pages.ui.wording.plain``), or a value like ``![](//host/p)`` becomes an image.
 
 Deliberate limits: a link restores settings, never weights (those are a download); values
 longer than ``MAX_VALUE_LENGTH`` characters are refused unread.
