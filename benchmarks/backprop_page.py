@@ -15,7 +15,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from mnistcore import TrainConfig, TrainedModel
-from mnistcore.engine.network import MLP
+from mnistcore.engine.network import MLP, shape_text
 from tests.app_support import ROOT
 
 
@@ -42,7 +42,7 @@ def main() -> None:
         button = next(b for b in at.button if b.label == "Take one SGD step")
         steps.append(timed(lambda b=button: b.click().run()))
     assert not at.exception, [e.value for e in at.exception]
-    shape = "-".join(map(str, config.layer_sizes))
+    shape = shape_text(config.layer_sizes)
     print(f"Backprop page, {shape} model: first view {first:.0f} ms")
     for name, times in (("rerun", reruns), ("SGD step", steps)):
         q = statistics.quantiles(times, n=10)

@@ -23,7 +23,7 @@ from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_pic
 from mnistcore.charts import backprop as charts
 from mnistcore.charts.insight import probability_bars
 from mnistcore.engine.losses import cross_entropy_delta, mse_delta
-from mnistcore.engine.network import MLP, backprop
+from mnistcore.engine.network import MLP, backprop, shape_text
 from pages.ui import state
 from pages.ui.backprop_sections import check_section, code_link, step_lab, step_section
 from pages.ui.digit_picker import digit_from_link, pick_digit
@@ -105,7 +105,7 @@ st.title("Backprop")
 st.caption("One digit through the network, forward and backward, with the real numbers (computed in float64).")
 data = require_dataset()
 model = state.current_model()
-shape = "-".join(map(str, model.network.layer_sizes))
+shape = shape_text(model.network.layer_sizes)
 st.markdown(f"Model: **{model_title(model)}** ({model_source(model)}), {shape}.")
 digit_from_link()
 x, label, what = pick_digit(data)

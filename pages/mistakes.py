@@ -12,6 +12,7 @@ from mnistcore.analysis import mistakes as insight
 from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
+from mnistcore.engine.model import percent
 from pages.ui import navigation, state
 from pages.ui.insight_header import evaluated_model_header
 from pages.ui.state import MISTAKES_INSPECT, MISTAKES_ORDER, MISTAKES_PAGE, MISTAKES_PREDICTED, MISTAKES_TRUE
@@ -49,7 +50,7 @@ def as_digit(choice) -> int | None:
 
 def overview(ev) -> None:
     accuracy, mistakes, weakest = st.columns(3)
-    accuracy.metric("Test accuracy", f"{ev.accuracy:.2%}", help="Share of the 10,000 test digits predicted right.")
+    accuracy.metric("Test accuracy", percent(ev.accuracy), help="Share of the 10,000 test digits predicted right.")
     mistakes.metric("Mistakes", f"{ev.n_mistakes:,} of {ev.n_samples:,}")
     worst = int(ev.class_accuracy.argmin())
     weakest.metric("Weakest digit", f"{worst} ({ev.class_accuracy[worst]:.1%} right)")

@@ -9,6 +9,7 @@ import pytest
 from mnistcore.analysis.mistakes import Mistake
 from mnistcore.analysis.wording import mistake_caption, model_summary
 from mnistcore.engine.model import TrainedModel
+from mnistcore.engine.network import shape_text
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default.npz"
 
@@ -26,5 +27,5 @@ def test_mistake_caption_names_both_digits_and_both_confidences():
 def test_model_summary_names_the_model_and_its_accuracy(default_model):
     line = model_summary(default_model, 0.9797, title="fast", source="the shipped default model")
     assert "**fast**" in line and "the shipped default model" in line
-    shape = "-".join(map(str, default_model.network.layer_sizes))
+    shape = shape_text(default_model.network.layer_sizes)
     assert shape.startswith("784-") and shape in line and "97.97%" in line

@@ -16,6 +16,8 @@ Deliberate limits: UI-free (plain strings); English only.
 from __future__ import annotations
 
 from mnistcore.analysis.mistakes import Mistake
+from mnistcore.engine.model import percent
+from mnistcore.engine.network import shape_text
 
 
 def mistake_caption(mistake: Mistake) -> str:
@@ -36,9 +38,9 @@ def model_summary(model, accuracy: float, title: str, source: str = "") -> str:
     module's docstring).
     """
     config = model.config
-    shape = "-".join(str(n) for n in model.network.layer_sizes)
+    shape = shape_text(model.network.layer_sizes)
     origin = f", {source}" if source else ""
     return (
         f"Model shown: **{title}**{origin} · {shape} units, {config.activation}, {config.loss} · "
-        f"test accuracy **{accuracy:.2%}**"
+        f"test accuracy **{percent(accuracy)}**"
     )

@@ -9,8 +9,9 @@
 Deliberate limits: no Streamlit here (``st.altair_chart`` shows the charts and
 reads the selection), and no styling beyond what makes the charts readable on
 a light or dark theme; the data are small (at most a few thousand cells), so
-they are inlined into the chart spec.  Lives in ``mnistcore`` only so it can
-be tested without a UI; it imports altair and pandas, nothing else does.
+they are inlined into the chart spec.  Lives in ``mnistcore.charts``, with the
+other pages' chart builders (the only modules that import altair), so it can be
+tested without a UI.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import pandas as pd
 
 from mnistcore.analysis.confusion import confusion_table
 from mnistcore.charts._common import check_vector, diverging_scale
+from mnistcore.engine.model import percent
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
 CELL_PX = 30  # confusion cells: room for a four-digit count, and 10 of them fit a 390 px phone
@@ -137,7 +138,9 @@ def class_accuracy_bars(class_accuracy: np.ndarray, overall: float) -> alt.Layer
         .encode(x="overall:Q")
     )
     title = alt.TitleParams(
-        "Accuracy per digit", subtitle=f"Axis starts at {low:.0%}; dashed line: overall {overall:.2%}", anchor="start"
+        "Accuracy per digit",
+        subtitle=f"Axis starts at {low:.0%}; dashed line: overall {percent(overall)}",
+        anchor="start",
     )
     return (bars + labels + rule).properties(height=alt.Step(26), title=title)
 

@@ -32,6 +32,7 @@ from mnistcore.engine.config import (
     format_value,
     parse_value,
 )
+from mnistcore.engine.network import shape_text
 from mnistcore.engine.presets import PRESETS
 
 PRESET_KEY = "preset"
@@ -71,7 +72,7 @@ def short_description(config: TrainConfig) -> str:
     length = f"{config.steps:,} steps" if config.steps is not None else f"{config.epochs:g} epochs"
     optimiser = f"{config.optimizer} lr {config.lr:g}" + (" cosine" if config.schedule == "cosine" else "")
     parts = [
-        "-".join(str(n) for n in config.layer_sizes) + f" {config.activation}",
+        shape_text(config.layer_sizes) + f" {config.activation}",
         config.loss,
         optimiser,
         f"batch {config.batch_size}",

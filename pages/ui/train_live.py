@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.charts import training as charts
+from mnistcore.engine.model import percent
 from mnistcore.engine.trainer import EndReason
 from mnistcore.server.jobs import JobStatus, TrainingJob
 from pages.ui import state
@@ -88,7 +89,7 @@ def running(job: TrainingJob) -> None:
 
 def latest_metrics(events: list) -> None:
     validated = [e for e in events if e.validation_accuracy == e.validation_accuracy]  # not NaN
-    val = f"{100 * validated[-1].validation_accuracy:.2f}%" if validated else "…"
+    val = percent(validated[-1].validation_accuracy) if validated else "…"
     batch = f"{100 * events[-1].batch_accuracy:.0f}%" if events else "…"
     epoch = f"{events[-1].epoch:.2f}" if events else "0"
     cols = st.columns(3)
@@ -140,10 +141,8 @@ def result_metrics(job: TrainingJob) -> None:
     assert result is not None
     cols = st.columns(4)
     if model is not None and model.test_accuracy is not None:
-        cols[0].metric(
-            "Test accuracy", f"{100 * model.test_accuracy:.2f}%", help="On the 10,000 test digits, measured once."
-        )
-    cols[1].metric("Validation accuracy", f"{100 * result.validation_accuracy:.2f}%")
+        cols[0].metric("Test accuracy", percent(model.test_accuracy), help="On the 10,000 test digits, measured once.")
+    cols[1].metric("Validation accuracy", percent(result.validation_accuracy))
     cols[2].metric("Training time", f"{result.train_seconds:.1f} s", help="Pauses not counted.")
     cols[3].metric("Samples per second", f"{result.samples_per_second:,.0f}")
 

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from mnistcore import TrainedModel
+from mnistcore.engine.model import percent
+from mnistcore.engine.network import shape_text
 from mnistcore.server.jobs import JobStatus
 from mnistcore.server.share import matching_preset
 from pages.ui import state
@@ -60,7 +62,7 @@ def model_title(model: TrainedModel) -> str:
 
 def accuracy_text(model: TrainedModel, digits: int = 2) -> str:
     """'97.97%', or 'not measured'."""
-    return f"{100 * model.test_accuracy:.{digits}f}%" if model.test_accuracy is not None else "not measured"
+    return percent(model.test_accuracy, digits)
 
 
 def trained_when(model: TrainedModel, now: datetime | None = None) -> str:
@@ -92,8 +94,8 @@ def model_file_name(model: TrainedModel) -> str:
 
 def predicting_with(model: TrainedModel) -> str:
     """The Draw page's line naming the model it uses, where it came from, and how good it is."""
-    sizes = "-".join(str(n) for n in model.network.layer_sizes)
-    accuracy = f", {model.test_accuracy:.1%} on the test set" if model.test_accuracy is not None else ""
+    sizes = shape_text(model.network.layer_sizes)
+    accuracy = f", {percent(model.test_accuracy, 1)} on the test set" if model.test_accuracy is not None else ""
     return (
         f"Predicting with **{model_title(model)}**, {model_source(model)} "
         f"({sizes}, {model.network.activation.name}{accuracy})."
