@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,7 @@ def time_to_accuracy(plan: Plan, moonshot: bool, out: Path) -> dict[str, Any]:
         result[preset] = measured
     kept = out / "moonshot.json"
     if moonshot:
-        result["moonshot"]["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        result["moonshot"]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         result["moonshot"]["load_average"] = list(os.getloadavg())
         kept.write_text(json.dumps(result["moonshot"], indent=1) + "\n")
     elif kept.exists() and not plan.quick:
@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     sections, loads = run_sections(plan, args)
     report: dict[str, Any] = {
         "meta": {
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": _commit(),
             "quick": args.quick,
             "wall_seconds": time.perf_counter() - started,

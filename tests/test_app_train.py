@@ -5,6 +5,7 @@ full, and model upload. Plus the page's pure helpers (widgets <-> config)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -239,14 +240,14 @@ def test_run_length_widgets_refuse_fractional_steps():
 
 
 def test_model_descriptions():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     model = resources.default_model()
     model_copy = TrainedModel(
         model.network, PRESETS["fast"], test_accuracy=0.9761, trained_at="2026-01-02T03:04:05+00:00"
     )
     assert wording.model_file_name(model_copy) == "mnist-fast-97.6.npz"
-    now = datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 2, 5, 4, 5, tzinfo=UTC)
     assert wording.trained_when(model_copy, now) == "2026-01-02 03:04 UTC (2 h ago)"
     assert wording.trained_when(TrainedModel(model.network, SEED, trained_at="garbage")) == "unknown"
     assert train_form.slider_options("lr", 0.07)[:9] == [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.05, 0.07, 0.1]

@@ -13,12 +13,12 @@ import dataclasses
 import io
 import json
 import re
+import tomllib
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 import pytest
-import tomllib
 from streamlit.testing.v1 import AppTest
 
 from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES

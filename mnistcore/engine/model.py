@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -59,7 +59,7 @@ class TrainedModel:
     test_accuracy: float | None = None
     validation_accuracy: float | None = None
     train_seconds: float = 0.0
-    trained_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     name: str = ""
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -72,10 +72,10 @@ def trained_when(model: TrainedModel, now: datetime | None = None) -> str:
     except (TypeError, ValueError):
         return "unknown"
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    seconds = ((now or datetime.now(timezone.utc)) - when).total_seconds()
+        when = when.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
     ago = _duration(seconds) + " ago" if seconds >= 0 else "in the future"
-    return f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC ({ago})"
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago})"
 
 
 def _duration(seconds: float) -> str:
