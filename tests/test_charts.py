@@ -9,11 +9,16 @@ import pytest
 
 from mnistcore.charts.training import (
     MAX_POINTS,
+    MAX_RUNS,
+    RUN_COLOURS,
+    RUN_LEGEND_WIDTH,
     TRAIN,
     VALIDATION,
     accuracy_chart,
     loss_chart,
+    loss_frame,
     network_chart,
+    run_colours,
     thin,
     vega_lite_parts,
 )
@@ -79,16 +84,45 @@ def test_the_x_axis_can_be_epochs_and_nothing_else():
 
 
 def test_several_runs_are_coloured_by_run_with_their_labels_in_the_legend():
-    runs = {"#1 seed · lr 0.1": events(start_accuracy=0.1), "#2 fast · lr 0.05": events(30, start_accuracy=0.5)}
+    runs = {"#1 seed": events(start_accuracy=0.1), "#2 fast": events(30, start_accuracy=0.5)}
     spec = accuracy_chart(runs).to_dict()
     data = rows(spec)
     assert {r["run"] for r in data} == set(runs)
     assert {r["series"] for r in data} == {VALIDATION}  # batch curves of several runs would bury each other
     colour = encodings(spec)[0]["color"]
     assert colour["field"] == "run" and colour["sort"] == list(runs)
-    assert colour["legend"]["labelLimit"] >= 400  # long settings labels are not cut short
     both = rows(accuracy_chart(runs, series=(TRAIN, VALIDATION)).to_dict())
     assert {r["series"] for r in both} == {TRAIN, VALIDATION}
+
+
+@pytest.mark.parametrize("count", [2, 3, MAX_RUNS])
+def test_each_compared_run_has_its_own_colour_and_the_legend_never_takes_the_plots_height(count):
+    """Issue #13: a theme's palette drew two runs in similar blues, and a legend of long labels
+    under the plot squeezed it to a strip. Now each run's colour is fixed in the spec (far
+    apart, the same in the accuracy and the loss chart), and the legend sits on the right
+    with its labels cut at RUN_LEGEND_WIDTH px."""
+    runs = {f"#{n} fast": events(20, start_accuracy=n / 20) for n in range(1, count + 1)}
+    for spec in (accuracy_chart(runs, height=360).to_dict(), loss_chart(runs, height=360).to_dict()):
+        assert spec["height"] == 360
+        colour = encodings(spec)[0]["color"]
+        assert colour["scale"]["domain"] == list(runs)
+        assert colour["scale"]["range"] == list(RUN_COLOURS[:count])
+        assert len(set(colour["scale"]["range"])) == count
+        assert colour["legend"]["orient"] == "right" and colour["legend"]["labelLimit"] == RUN_LEGEND_WIDTH
+    assert run_colours(MAX_RUNS) == list(RUN_COLOURS) and len(set(RUN_COLOURS)) == MAX_RUNS == 8
+    assert run_colours(MAX_RUNS + 1)[-1] == RUN_COLOURS[0]  # past eight, colours repeat
+
+
+def test_a_smoothed_loss_keeps_its_steps_and_calms_the_noise():
+    run = events(200)
+    noisy = [ProgressEvent(**{**e.__dict__, "batch_loss": 1.0 + (0.5 if i % 2 else -0.5)}) for i, e in enumerate(run)]
+    raw, smooth = loss_frame(noisy), loss_frame(noisy, smooth=True)
+    assert list(smooth["step"]) == list(raw["step"]) and (smooth["loss"] > 0).all()
+    assert smooth["loss"].std() < raw["loss"].std() / 5
+    assert smooth["loss"].mean() == pytest.approx(1.0, abs=0.01)
+    spec = loss_chart({"#1": noisy, "#2": run}, smooth=True).to_dict()
+    assert spec["title"] == "Loss on each training batch (moving average)"
+    assert loss_chart(run).to_dict()["title"] == "Loss on each training batch"
 
 
 def test_a_history_object_is_accepted_as_one_run():

@@ -5,9 +5,16 @@ complete Vega-Lite spec with the data inline, so it can be tested without a serv
 drawn by any Altair front end. Inputs are the trainer's ``ProgressEvent`` lists, either
 one run (a list or a ``History``) or several runs as ``{label: events}``.
 
+Several runs are told apart by colour: ``RUN_COLOURS`` gives each of up to ``MAX_RUNS``
+runs its own, in the order given, and the legend (short labels such as '#3 fast', on the
+right) never takes the plot's height: Streamlit fits the whole chart, title and axes
+included, into ``height``, which leaves a plot about 120 px shorter however many runs it
+shows (measured in Chromium: 360 gives 230-245 px).
+
 Deliberate limits: curves are thinned to at most ``MAX_POINTS`` points per series, so a
 long run does not ship megabytes to the browser twice a second; NaN validation values
-(steps where validation was not measured) are left out rather than drawn as gaps.
+(steps where validation was not measured) are left out rather than drawn as gaps; more
+than ``MAX_RUNS`` runs reuse colours.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ MAX_POINTS = 400
 X_FIELDS = {"step": "Step", "epoch": "Epoch"}
 TRAIN, VALIDATION = "train batch", "validation"
 SERIES_COLOURS = {TRAIN: "#9DB4E8", VALIDATION: "#1F4FB4"}
+# One colour per compared run: eight hues far apart from each other and dark enough on white.
+RUN_COLOURS = ("#1F4FB4", "#E8710A", "#1E8E3E", "#D93025", "#8E44AD", "#0C9DB0", "#8C6D1F", "#E052A0")
+MAX_RUNS = len(RUN_COLOURS)
+RUN_LEGEND_WIDTH = 110  # px: a legend label longer than this is cut short ('…'), the plot keeps its width
 
 Runs = History | Sequence[ProgressEvent] | Mapping[str, History | Sequence[ProgressEvent]]
 
@@ -68,15 +79,26 @@ def accuracy_frame(runs: Runs, series: Sequence[str] = (TRAIN, VALIDATION)) -> p
     return pd.DataFrame(rows, columns=["run", "series", "step", "epoch", "accuracy"])
 
 
-def loss_frame(runs: Runs) -> pd.DataFrame:
-    """Long-form table ``run, series, step, epoch, loss`` of the minibatch loss (positive values only)."""
-    rows = [
-        (label, TRAIN, e.step, e.epoch, e.batch_loss)
-        for label, events in _as_runs(runs).items()
-        for e in thin(events)
-        if math.isfinite(e.batch_loss) and e.batch_loss > 0  # a log scale cannot show 0
-    ]
+def loss_frame(runs: Runs, smooth: bool = False) -> pd.DataFrame:
+    """Long-form table ``run, series, step, epoch, loss`` of the minibatch loss (positive values only).
+
+    ``smooth``: each run's loss as a centred moving average over a twentieth of its logged
+    steps (at least one), so that several runs' curves can be told apart through the noise."""
+    rows = []
+    for label, events in _as_runs(runs).items():
+        kept = [e for e in events if math.isfinite(e.batch_loss) and e.batch_loss > 0]  # a log scale cannot show 0
+        losses = [e.batch_loss for e in kept]
+        if smooth and kept:
+            window = max(1, len(kept) // 20)
+            losses = pd.Series(losses).rolling(window, center=True, min_periods=1).mean().tolist()
+        indices = thin(range(len(kept)))
+        rows += [(label, TRAIN, kept[i].step, kept[i].epoch, losses[i]) for i in indices]
     return pd.DataFrame(rows, columns=["run", "series", "step", "epoch", "loss"])
+
+
+def run_colours(count: int) -> list[str]:
+    """The colours of ``count`` compared runs, in order: all different up to ``MAX_RUNS``."""
+    return [RUN_COLOURS[i % MAX_RUNS] for i in range(count)]
 
 
 def _x(x: str) -> alt.X:
@@ -96,11 +118,19 @@ def _colour(labels: tuple[str, ...] | None, series: tuple[str, ...]) -> alt.Colo
             scale=alt.Scale(domain=shown, range=[SERIES_COLOURS[s] for s in shown]),
             legend=alt.Legend(orient="bottom-right", fillColor="white", padding=4),
         )
+    return _run_colour(labels)
+
+
+def _run_colour(labels: tuple[str, ...]) -> alt.Color:
+    """Colour by run: each label its own of ``RUN_COLOURS`` (an explicit range, so a theme's
+    palette of similar blues never applies), the legend on the right, where it takes width
+    instead of the plot's height."""
     return alt.Color(
         "run:N",
         title="Run",
         sort=list(labels),
-        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=640, columns=1),
+        scale=alt.Scale(domain=list(labels), range=run_colours(len(labels))),
+        legend=alt.Legend(orient="right", direction="vertical", labelLimit=RUN_LEGEND_WIDTH, symbolStrokeWidth=3),
     )
 
 
@@ -134,7 +164,7 @@ def _accuracy_template(
             alt.Tooltip("accuracy:Q", title="Accuracy", format=".2%"),
         ],
     )
-    lines = base.mark_line(strokeWidth=1.5, interpolate="linear").encode(
+    lines = base.mark_line(strokeWidth=1.5 if labels is None else 2, interpolate="linear").encode(
         opacity=alt.Opacity("series:N", legend=None, scale=alt.Scale(domain=[TRAIN, VALIDATION], range=[0.7, 1.0])),
     )
     points = base.mark_point(filled=True, size=28).transform_filter(alt.datum.series == VALIDATION)
@@ -143,15 +173,12 @@ def _accuracy_template(
 
 
 @functools.lru_cache(maxsize=64)
-def _loss_template(x: str, labels: tuple[str, ...] | None, height: int) -> alt.Chart:
-    colour = (
-        alt.value(SERIES_COLOURS[VALIDATION])
-        if labels is None
-        else alt.Color("run:N", title="Run", sort=list(labels), legend=None)
-    )
+def _loss_template(x: str, labels: tuple[str, ...] | None, height: int, smooth: bool) -> alt.Chart:
+    colour = alt.value(SERIES_COLOURS[VALIDATION]) if labels is None else _run_colour(labels)
+    title = "Loss on each training batch" + (" (moving average)" if smooth else "")
     return (
         alt.Chart()
-        .mark_line(strokeWidth=1.2, interpolate="linear")
+        .mark_line(strokeWidth=1.2 if labels is None else 1.8, interpolate="linear")
         .encode(
             x=_x(x),
             y=alt.Y("loss:Q", title="Batch loss (log scale)", scale=alt.Scale(type="log")),
@@ -163,7 +190,7 @@ def _loss_template(x: str, labels: tuple[str, ...] | None, height: int) -> alt.C
                 alt.Tooltip("loss:Q", title="Loss", format=".4f"),
             ],
         )
-        .properties(height=height, title="Loss on each training batch")
+        .properties(height=height, title=title)
     )
 
 
@@ -174,7 +201,8 @@ def accuracy_chart(
     accuracy (measured every ``eval_every`` steps, dark with points).
 
     ``series`` defaults to both for one run and to validation only for several runs, whose
-    batch curves would bury each other. Returns a layered chart; hovering shows the values.
+    batch curves would bury each other. Several runs (``{label: events}``, short labels)
+    are coloured by run, in the given order. Returns a layered chart; hovering shows the values.
     """
     runs_ = _as_runs(runs)
     series = tuple(series) if series is not None else ((TRAIN, VALIDATION) if len(runs_) == 1 else (VALIDATION,))
@@ -182,10 +210,11 @@ def accuracy_chart(
     return _with_data(template, accuracy_frame(runs_, series))
 
 
-def loss_chart(runs: Runs, x: str = "step", height: int = 260) -> alt.Chart:
-    """Minibatch loss against steps or epochs, on a log scale (it spans decades)."""
+def loss_chart(runs: Runs, x: str = "step", height: int = 260, smooth: bool = False) -> alt.Chart:
+    """Minibatch loss against steps or epochs, on a log scale (it spans decades); several runs
+    are coloured by run as in ``accuracy_chart``. ``smooth``: a moving average (``loss_frame``)."""
     runs_ = _as_runs(runs)
-    return _with_data(_loss_template(x, _run_labels(runs_), height), loss_frame(runs_))
+    return _with_data(_loss_template(x, _run_labels(runs_), height, smooth), loss_frame(runs_, smooth))
 
 
 def vega_lite_parts(chart: Any) -> tuple[dict[str, Any], pd.DataFrame]:
