@@ -1,5 +1,6 @@
 """Share links: settings -> query parameters -> the same settings, and forgiving reading of
-hand-edited or hostile links (unknown keys, unreadable values, out-of-range numbers)."""
+hand-edited or hostile links (unknown keys, unreadable values, out-of-range numbers). And the
+settings as text for people: all of them, and those that differ between runs."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from mnistcore.engine.config import FIELDS, TrainConfig, format_value
 from mnistcore.engine.presets import PRESETS
 from mnistcore.server.share import (
     MAX_VALUE_LENGTH,
+    RUN_LENGTH,
     changed_fields,
+    common_settings,
+    differing_settings,
     matching_preset,
     params_to_settings,
+    setting_texts,
     settings_to_params,
     share_url,
     short_description,
@@ -174,3 +179,34 @@ def test_share_url_and_descriptions():
     assert short_description(config.replace(steps=20_000, weight_decay=1e-4, augment=True, seed=3)).endswith(
         "batch 100 · 20,000 steps · decay 0.0001 · augmented · seed 3"
     )
+
+
+# ------------------------------------------------------------------ settings as text, and what differs
+
+
+def test_every_setting_reads_as_short_text_with_the_run_length_as_one():
+    texts = setting_texts(PRESETS["fast"].replace(hidden=(64, 32), steps=200, augment=True))
+    assert list(texts) == [RUN_LENGTH if n == "steps" else n for n in FIELDS if n != "epochs"]
+    assert texts["hidden"] == "64 32" and texts["lr"] == "0.1" and texts["augment"] == "yes"
+    assert texts[RUN_LENGTH] == "200 steps" and texts["weight_decay"] == "0"
+    assert setting_texts(PRESETS["fast"])[RUN_LENGTH] == "5 epochs"
+    assert setting_texts(PRESETS["seed"])[RUN_LENGTH] == "20,000 steps"
+
+
+def test_the_settings_that_differ_between_runs_are_listed_with_each_runs_value():
+    fast = PRESETS["fast"].replace(steps=200)
+    runs = [fast, fast.replace(lr=0.01), fast.replace(lr=1.0)]
+    assert differing_settings(runs) == {"lr": ["0.1", "0.01", "1"]}
+    assert "lr" not in common_settings(runs) and common_settings(runs)["hidden"] == "128"
+    assert set(common_settings(runs)) | set(differing_settings(runs)) == set(setting_texts(fast))
+    # Several at once, in the settings' order; steps against epochs is one difference.
+    other = fast.replace(hidden=(64, 32), epochs=2, seed=3)
+    assert differing_settings([fast, other]) == {
+        "hidden": ["128", "64 32"],
+        RUN_LENGTH: ["200 steps", "2 epochs"],
+        "seed": ["0", "3"],
+    }
+    # The same settings (a run repeated), one run, no runs: nothing differs.
+    assert differing_settings([fast, fast]) == {} and differing_settings([fast]) == {}
+    assert differing_settings([]) == {} and common_settings([]) == {}
+    assert common_settings([fast]) == setting_texts(fast)

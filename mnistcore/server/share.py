@@ -19,7 +19,7 @@ longer than ``MAX_VALUE_LENGTH`` characters are refused unread.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +38,7 @@ from mnistcore.engine.presets import PRESETS
 PRESET_KEY = "preset"
 CUSTOM = "custom"
 MAX_VALUE_LENGTH = 64
+RUN_LENGTH = "run length"  # steps or epochs, as one setting of ``setting_texts``
 _RUN_LENGTH = ("steps", "epochs")
 
 
@@ -84,6 +85,45 @@ def short_description(config: TrainConfig) -> str:
         parts.append("augmented")
     parts.append(f"seed {config.seed}")
     return " · ".join(parts)
+
+
+def setting_texts(config: TrainConfig) -> dict[str, str]:
+    """Every setting of ``config`` as short text for people, in ``FIELDS`` order: hidden sizes
+    as '64 32', switches as 'yes'/'no', steps or epochs as one entry ``RUN_LENGTH``
+    ('200 steps', '5 epochs') in the place of steps."""
+    texts = {}
+    for name in FIELDS:
+        value = getattr(config, name)
+        if name == "steps":
+            texts[RUN_LENGTH] = f"{value:,} steps" if value is not None else f"{config.epochs:g} epochs"
+        elif name == "epochs":
+            continue
+        elif FIELDS[name].kind is tuple:
+            texts[name] = " ".join(str(n) for n in value)
+        elif isinstance(value, bool):
+            texts[name] = "yes" if value else "no"
+        else:
+            texts[name] = format_value(name, value)
+    return texts
+
+
+def differing_settings(configs: Sequence[TrainConfig]) -> dict[str, list[str]]:
+    """The settings that differ between ``configs``: name (as in ``setting_texts``) -> each
+    config's value as text, in order; a setting with one value in all of them is left out.
+    For a comparison of runs: these are what can explain why their curves differ."""
+    texts = [setting_texts(config) for config in configs]
+    if not texts:
+        return {}
+    return {name: [t[name] for t in texts] for name in texts[0] if len({t[name] for t in texts}) > 1}
+
+
+def common_settings(configs: Sequence[TrainConfig]) -> dict[str, str]:
+    """The settings that all ``configs`` share: name -> value as text (the complement of
+    ``differing_settings``)."""
+    if not configs:
+        return {}
+    differ = differing_settings(configs)
+    return {name: text for name, text in setting_texts(configs[0]).items() if name not in differ}
 
 
 def share_url(base_url: str, params: Mapping[str, str]) -> str:
