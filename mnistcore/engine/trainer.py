@@ -136,14 +136,16 @@ class Batches:
             self.order, self.pos = self.rng.permutation(len(self.order)), 0
         rows = self.order[self.pos : self.pos + self.batch]
         self.pos += self.batch
+        # mode="clip": the rows are a permutation's, always in range; the default "raise"
+        # would gather into a temporary and copy that into out (10% of the gather's time).
         if self.byte_batch is not None:
-            self.images.take(rows, axis=0, out=self.byte_batch)
+            self.images.take(rows, axis=0, out=self.byte_batch, mode="clip")
             scale_pixels(self.byte_batch, self.x)  # the loader's float32 values; a float64 buffer gets them cast
         elif self.images.dtype == self.x.dtype:
-            self.images.take(rows, axis=0, out=self.x)
+            self.images.take(rows, axis=0, out=self.x, mode="clip")
         else:  # e.g. a float64 run on float32 images: np.take(out=) cannot cast
             self.x[...] = self.images[rows]
-        self.targets.take(rows, axis=0, out=self.y)
+        self.targets.take(rows, axis=0, out=self.y, mode="clip")
         return self.x, self.y
 
 
