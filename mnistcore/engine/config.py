@@ -5,6 +5,9 @@ validation, the CLI flags, the dashboard's controls and the share links are all 
 from that table, so the four can never disagree. An invalid value is refused with a
 ``ConfigError`` naming the field and the allowed range.
 
+Over 300 lines because of that table: ``FIELDS`` (about 150 of them) holds every setting's
+help text, and one table in one place is the point of it.
+
 Deliberate limits: settings for a classifier on 28x28 inputs with 10 classes; run length
 is given either in steps or in epochs, never both.
 """

@@ -18,6 +18,10 @@ All weights and biases are views of one flat buffer, and their gradients of anot
 (``packed``): an optimizer then updates the whole network in a few array operations
 instead of a few per array, which matters for small networks, whose steps are short.
 
+One module of over 300 lines on purpose: the three forward paths, the buffers and the one
+backprop share their conventions, and reading them side by side is how to see that they
+agree (the tests check it too).
+
 Deliberate limits: fully connected layers only; one network is trained by one thread at
 a time (the reusable buffers are not shared-safe); no dropout or batch norm.
 """
