@@ -4,6 +4,8 @@ full, and model upload. Plus the page's pure helpers (widgets <-> config)."""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from datetime import UTC
 from pathlib import Path
@@ -11,10 +13,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnistcore.charts.training import MAX_RUNS
 from mnistcore.engine.checkpoint import CheckpointError
 from mnistcore.engine.config import FIELDS, TrainConfig
+from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
+from mnistcore.server.jobs import JobStatus
+from mnistcore.server.records import RunRecord
 from pages.ui import resources, state, train_form, train_runs, wording
 from tests.app_support import fresh_job_manager, open_train, shown  # noqa: F401 (an autouse fixture)
 
@@ -83,24 +89,78 @@ def test_choosing_a_preset_fills_every_control_and_the_link(mnist):
     assert PRESET_NOTES["fast"] in texts(at.caption)
 
 
-def test_changing_controls_changes_the_config_and_the_link(mnist):
+def test_changing_a_control_updates_the_settings_and_the_link_at_once_and_starts_nothing(mnist):
+    """Issue #13: the address bar kept the old query until a button was pressed. Now every
+    change is applied as it happens: the URL and the share box follow the widgets."""
     at = open_train()
-    at.select_slider(key="setting_lr").set_value(0.5)
-    at.select_slider(key="setting_batch_size").set_value(32)
-    at.text_input(key="setting_hidden").set_value("64 32")
-    button(at, "Only update the share link").click().run()
+    at.select_slider(key="setting_lr").set_value(0.5).run()
+    assert settings(at) == SEED.replace(lr=0.5)
+    assert dict(at.query_params) == {"preset": "seed", "lr": "0.5"}
+    assert any(code.value.endswith("/train?preset=seed&lr=0.5") for code in at.code)
+    at.select_slider(key="setting_batch_size").set_value(32).run()
+    at.text_input(key="setting_hidden").set_value("64 32").run()
     assert settings(at) == SEED.replace(lr=0.5, batch_size=32, hidden=(64, 32))
     assert dict(at.query_params) == {"preset": "seed", "lr": "0.5", "batch_size": "32", "hidden": "64,32"}
+    assert any(code.value.endswith("/train?preset=seed&hidden=64,32&lr=0.5&batch_size=32") for code in at.code)
     assert at.selectbox(key="preset_choice").value == "custom"
-    assert "job" not in at.session_state  # applying settings does not train
+    assert "job" not in at.session_state  # changing settings never trains
+    assert [b.label for b in at.button if "link" in b.label.lower()] == []  # no button needed for the link
+    at.selectbox(key="preset_choice").set_value("fast").run()
+    assert dict(at.query_params) == {"preset": "fast"} and at.select_slider(key="setting_lr").value == 0.1
 
 
-def test_an_invalid_form_value_is_refused_with_a_message_naming_it(mnist):
+def test_switching_the_run_length_unit_converts_the_number(mnist):
+    at = open_train({"preset": "fast", "steps": "1100"})
+    at.selectbox(key=state.UNIT_KEY).set_value("epochs").run()
+    assert at.number_input(key=state.LENGTH_KEY).value == 2  # 1,100 steps of 100 digits
+    assert settings(at) == PRESETS["fast"].replace(epochs=2.0) and dict(at.query_params) == {
+        "preset": "fast",
+        "epochs": "2",
+    }
+    at.selectbox(key=state.UNIT_KEY).set_value("steps").run()
+    assert at.number_input(key=state.LENGTH_KEY).value == 1100 and settings(at).steps == 1100
+    tiny = open_train({"preset": "fast", "steps": "1"})  # 0.0018 epochs: below the box's 0.01, which it keeps
+    tiny.selectbox(key=state.UNIT_KEY).set_value("epochs").run()
+    assert not tiny.exception and tiny.number_input(key=state.LENGTH_KEY).value == 0.01
+
+
+def test_an_invalid_value_is_refused_with_a_message_naming_it_and_train_refuses_it_too(mnist):
     at = open_train()
-    at.text_input(key="setting_hidden").set_value("12 many")
-    button(at, "Only update the share link").click().run()
-    assert any("Settings not applied: hidden must be" in e for e in texts(at.error))
-    assert settings(at) == SEED
+    at.text_input(key="setting_hidden").set_value("12 many").run()
+    assert any(
+        "Settings not applied (the link keeps the settings in use): hidden must be" in e for e in texts(at.error)
+    )
+    assert settings(at) == SEED and dict(at.query_params) == {"preset": "seed"}
+    button(at, "Train").click().run()
+    assert any(e.startswith("Not started: hidden must be") for e in texts(at.error))
+    assert "job" not in at.session_state
+
+
+def test_train_comes_before_the_settings_which_are_folded_by_topic(mnist):
+    """Issue #13: on a phone, Train sat under about 2,270 px of settings. It now comes right
+    after the preset; the settings follow in expanders, the common ones open."""
+    at = open_train()
+    order = [(node.type, getattr(node, "label", None)) for node in flat(at.sidebar)]
+    train = order.index(("button", "Train"))
+    assert order.index(("selectbox", "Preset")) < train
+    assert train < min(i for i, (kind, _) in enumerate(order) if kind == "expander")
+    expanders = {e.label: e.proto.expanded for e in at.sidebar.expander}
+    assert expanders == {
+        "Architecture": True,
+        "Output and loss": False,
+        "Optimisation": True,
+        "Schedule": False,
+        "Run length": True,
+        "Seed": False,
+    }
+
+
+def flat(node) -> list:
+    """The elements and blocks under ``node``, in the order the page shows them."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out += [child, *flat(child)]
+    return out
 
 
 # ------------------------------------------------------------------ share links
@@ -186,6 +246,74 @@ def test_a_full_server_queues_the_run_and_shows_its_place(mnist, monkeypatch):
     blocker.stop()
     run_until_done(at)
     assert job.status == "finished" and len(at.session_state["runs"]) == 1
+
+
+# ------------------------------------------------------------------ comparing runs
+
+
+def fake_run(number: int, config: TrainConfig, accuracy: float) -> RunRecord:
+    """A finished run of 20 logged steps whose validation accuracy climbs to ``accuracy``."""
+    events = tuple(
+        ProgressEvent(
+            step=10 * i,
+            epoch=10 * i * config.batch_size / 55_000,
+            samples_seen=10 * i * config.batch_size,
+            batch_loss=2.0 / i,
+            batch_accuracy=accuracy * i / 20,
+            validation_accuracy=accuracy * i / 20 if i % 5 == 0 else math.nan,
+            learning_rate=config.lr,
+            elapsed=i * 0.01,
+            samples_per_second=50_000.0,
+        )
+        for i in range(1, 21)
+    )
+    return RunRecord(number, "custom", config, events, JobStatus.FINISHED, test_accuracy=accuracy, train_seconds=0.4)
+
+
+def vega_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def test_compared_runs_have_short_labels_their_own_colours_and_a_table_of_what_differs(mnist):
+    """Issue #13: long labels in the legend squeezed the plot, and two runs came out in similar
+    blues. Three runs of fast at lr 0.1, 0.01 and 1, as the session would hold them."""
+    fast = PRESETS["fast"].replace(steps=200)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.session_state["runs"] = [
+        fake_run(n, fast.replace(lr=lr), a) for n, lr, a in ((1, 0.1, 0.93), (2, 0.01, 0.88), (3, 1.0, 0.86))
+    ]
+    at.run()
+    assert not at.exception
+    (picker,) = at.multiselect
+    assert picker.value == [1, 2, 3] and picker.proto.max_selections == MAX_RUNS
+    accuracy, loss = vega_specs(at)[-2:]
+    labels = ["#1 custom", "#2 custom", "#3 custom"]
+    for spec in (accuracy, loss):
+        colour = spec["layer"][0]["encoding"]["color"] if "layer" in spec else spec["encoding"]["color"]
+        assert spec["height"] == train_runs.COMPARE_HEIGHT >= 300
+        assert colour["scale"]["domain"] == labels and len(set(colour["scale"]["range"])) == 3
+        assert colour["legend"]["orient"] == "right"
+    assert accuracy["title"] == "Accuracy" and loss["title"].startswith("Loss")
+    table = at.dataframe[-1].value
+    assert list(table["Run"]) == labels and list(table["Test accuracy"]) == [0.93, 0.88, 0.86]
+    assert list(table["Learning rate"]) == ["0.1", "0.01", "1"]  # the one setting that differs
+    assert "Hidden layer sizes" not in table.columns  # the settings the runs share are folded away
+    assert any(e.label == "Settings the 3 runs share" for e in at.expander)
+    at.segmented_control(key=state.COMPARE_X).set_value("step").run()
+    assert all(layer["encoding"]["x"]["field"] == "step" for layer in vega_specs(at)[-2]["layer"])
+
+
+def test_the_comparison_shows_the_latest_eight_runs_and_says_when_settings_are_the_same(mnist):
+    fast = PRESETS["fast"].replace(steps=200)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/train.py")
+    at.session_state["runs"] = [fake_run(n, fast, 0.9) for n in range(1, 11)]
+    at.run()
+    assert at.multiselect[0].value == list(range(3, 11))
+    assert len(set(vega_specs(at)[-1]["encoding"]["color"]["scale"]["range"])) == MAX_RUNS
+    assert "These runs have the same settings, seed included: the same run, repeated." in texts(at.caption)
+    assert list(at.dataframe[-1].value.columns) == ["Run", "Test accuracy", "Status", "Training time (s)", "Samples/s"]
 
 
 # ------------------------------------------------------------------ save and load

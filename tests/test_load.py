@@ -207,7 +207,8 @@ def test_five_visitors_train_at_once_queue_over_the_limit_and_see_only_their_own
         body = page.inner_text("body")
         assert f"hidden={hidden}" in body and f"seed={seed}" in body  # its own share link
         assert page.get_by_role("textbox", name="Hidden layer sizes").input_value() == str(hidden)  # its own form
-        assert page.get_by_role("spinbutton", name="Random seed").input_value() == str(seed)
+        seed_box = page.get_by_role("spinbutton", name="Random seed", include_hidden=True)  # in the folded Seed
+        assert seed_box.input_value() == str(seed)
         for other_hidden, other_seed, other_steps in VISITORS:
             if other_hidden != hidden:
                 assert f"hidden={other_hidden}" not in body and f"seed={other_seed}" not in body

@@ -1,9 +1,14 @@
-"""The Train page's settings: the preset selector, a form with one control per setting
-(derived from ``config.FIELDS``), the Train button, and the share link that carries them.
+"""The Train page's settings: the preset selector, the Train button, one control per setting
+(derived from ``config.FIELDS``, grouped in expanders), and the share link that carries them.
 
-The settings in use are ``state.SETTINGS`` (a ``TrainConfig``); the form's widgets show them
-and the URL's query holds them. ``widget_values``, ``config_from_widgets`` and
-``slider_options`` are pure: testable without a page.
+The settings in use are ``state.SETTINGS`` (a ``TrainConfig``); the widgets show them and the
+URL's query holds them. The widgets are not in a form: each change is applied at once (its
+callback validates the widgets and stores the settings), so the address bar and the share box
+always say what the widgets show. A change only reruns the page; only Train starts a run.
+The Train button sits right under the preset, above the settings: on a phone it is reached
+without scrolling past them.
+
+``widget_values``, ``config_from_widgets`` and ``slider_options`` are pure: testable without a page.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from mnistcore.engine.config import FIELDS, ConfigError, TrainConfig, parse_value
+from mnistcore.engine.config import FIELDS, TRAIN_SIZE, ConfigError, TrainConfig, parse_value
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import TrainingJob
@@ -24,6 +29,9 @@ from pages.ui.wording import plain
 
 PRESET_CHOICES = [*PRESETS, share.CUSTOM]
 GROUP_ORDER = ("architecture", "loss", "optimisation", "schedule", "run length", "seed")
+GROUP_TITLES = {"loss": "Output and loss"}
+LENGTH_RANGE = (0.01, 1e7)  # the run length box: 0.01 epochs to 10,000,000 steps
+OPEN_GROUPS = {"architecture", "optimisation", "run length"}  # the settings changed most; the rest start folded
 LABELS = {
     "hidden": "Hidden layer sizes",
     "activation": "Activation",
@@ -39,6 +47,7 @@ LABELS = {
     "augment": "Augment training digits",
     "eval_every": "Validate every … steps",
     "seed": "Random seed",
+    share.RUN_LENGTH: "Run length",
 }
 # Sliders move between sensible stops; a value from a link that is not a stop is added.
 SLIDER_STOPS: dict[str, tuple[float, ...]] = {
@@ -130,17 +139,42 @@ def on_preset_change() -> None:
         use_settings(PRESETS[choice])
 
 
-def on_submit(start: bool) -> None:
-    """Form callback: validate the widgets, keep the settings, update the link, maybe train."""
+def apply_widgets(refusal: str) -> TrainConfig | None:
+    """Validate the widgets; if they describe valid settings, make them the settings in use
+    (widgets, preset, link) and return them. Else keep the settings in use and say why, after
+    ``refusal`` ('Settings not applied'), for the page to show."""
     st.session_state[state.FORM_ERROR] = ""
-    st.session_state[state.LINK_WARNINGS] = []
     try:
         config = config_from_widgets(st.session_state)
     except (ConfigError, ValueError, TypeError) as exc:
-        st.session_state[state.FORM_ERROR] = f"Settings not applied: {exc}"
-        return
-    store_settings(config)
-    if start:
+        st.session_state[state.FORM_ERROR] = f"{refusal}: {exc}"
+        return None
+    if config != state.current_settings() or st.session_state.get(state.LINK_PARAMS) is None:
+        st.session_state[state.LINK_WARNINGS] = []  # the settings are no longer the link's
+        store_settings(config)
+    return config
+
+
+def on_setting_change() -> None:
+    """A setting's widget changed: apply it at once, so the link follows. Nothing starts."""
+    apply_widgets("Settings not applied (the link keeps the settings in use)")
+
+
+def on_unit_change() -> None:
+    """Run length measured in steps <-> epochs: the number is converted, so the run keeps its length."""
+    settings = state.current_settings()
+    steps = settings.total_steps()
+    length = (
+        steps if st.session_state.get(UNIT_KEY) == "steps" else float(f"{steps * settings.batch_size / TRAIN_SIZE:.4g}")
+    )
+    st.session_state[LENGTH_KEY] = float(min(max(length, LENGTH_RANGE[0]), LENGTH_RANGE[1]))  # the box's range
+    on_setting_change()
+
+
+def on_train() -> None:
+    """The Train button: the widgets' settings (refused if invalid), then a new run with them."""
+    config = apply_widgets("Not started")
+    if config is not None:
         start_training(config)
 
 
@@ -159,11 +193,12 @@ def start_training(config: TrainConfig) -> None:
     state.set_session_job(job)
 
 
-# ------------------------------------------------------------------------- the sidebar's form
+# ------------------------------------------------------------------------- the sidebar's settings
 
 
 def settings_panel(job: TrainingJob | None) -> None:
-    """Preset selector, the settings form with its Train button, and why settings were refused."""
+    """Preset selector, the Train button, why settings were refused, then every setting in
+    expanders by topic (the common ones open)."""
     state.persist(state.PRESET_CHOICE, state.current_preset())
     st.selectbox(
         "Preset",
@@ -173,43 +208,32 @@ def settings_panel(job: TrainingJob | None) -> None:
         help="Fill in every setting from a named preset; change any of them and it becomes custom.",
     )
     st.caption(PRESET_NOTES.get(state.current_preset(), "Your own settings."))
-    busy = job is not None and job.active
-    shown = widget_values(state.current_settings())
-    with st.form("settings_form", border=True):
-        for group in GROUP_ORDER:
-            st.markdown(f"**{group.capitalize()}**")
-            for name in [n for n, f in FIELDS.items() if f.group == group]:
-                setting_widget(name, shown)
-        form_buttons(busy)
+    train_button(busy=job is not None and job.active)
     if st.session_state.get(state.FORM_ERROR):
         st.error(plain(st.session_state[state.FORM_ERROR]))  # may quote what was typed
+    shown = widget_values(state.current_settings())
+    for group in GROUP_ORDER:
+        with st.expander(GROUP_TITLES.get(group, group.capitalize()), expanded=group in OPEN_GROUPS):
+            for name in [n for n, f in FIELDS.items() if f.group == group]:
+                setting_widget(name, shown)
 
 
-def form_buttons(busy: bool) -> None:
-    st.form_submit_button(
+def train_button(busy: bool) -> None:
+    st.button(
         "Train",
         type="primary",
         icon=":material/play_arrow:",
         disabled=busy,
         width="stretch",
-        on_click=on_submit,
-        args=(True,),
-        help="Train a new network with these settings.",
-    )
-    st.form_submit_button(
-        "Only update the share link",
-        type="tertiary",
-        width="stretch",
-        on_click=on_submit,
-        args=(False,),
-        help="Keep these settings and put them in the share link, without training.",
+        on_click=on_train,
+        help="Train a new network with the settings below. Changing a setting never starts a run.",
     )
     if busy:
         st.caption("A run is in progress: stop it to start another.")
 
 
 def setting_widget(name: str, shown: Mapping[str, object]) -> None:
-    """One form control for setting ``name``, chosen by its kind; run length is one control.
+    """One control for setting ``name``, chosen by its kind; run length is one control.
     ``shown``: the widget values of the settings in use, for a control Streamlit dropped."""
     field, key, label = FIELDS[name], setting_key(name), LABELS.get(name, name)
     if name == "epochs":
@@ -219,28 +243,30 @@ def setting_widget(name: str, shown: Mapping[str, object]) -> None:
         state.persist(LENGTH_KEY, shown[LENGTH_KEY])
         number.number_input(
             "Run length",
-            min_value=0.01,
-            max_value=1e7,
+            min_value=LENGTH_RANGE[0],
+            max_value=LENGTH_RANGE[1],
             step=1.0,
             format="%g",
             key=LENGTH_KEY,
+            on_change=on_setting_change,
             help=f"{FIELDS['epochs'].help} An epoch here is 55,000 digits.",
         )
         state.persist(UNIT_KEY, shown[UNIT_KEY])
-        unit.selectbox("measured in", ["epochs", "steps"], key=UNIT_KEY, help=field.help)
+        unit.selectbox("measured in", ["epochs", "steps"], key=UNIT_KEY, on_change=on_unit_change, help=field.help)
         return
     value = state.persist(key, shown[key])
+    common = {"key": key, "help": field.help, "on_change": on_setting_change}
     if name in SLIDER_STOPS:
         options = slider_options(name, value)  # type: ignore[arg-type]
-        st.select_slider(label, options=options, key=key, help=field.help, format_func=lambda v: f"{v:g}")
+        st.select_slider(label, options=options, format_func=lambda v: f"{v:g}", **common)
     elif field.kind is tuple:
-        st.text_input(label, key=key, help=f"{field.help} Separate layers by spaces: 256 64.")
+        st.text_input(label, **{**common, "help": f"{field.help} Separate layers by spaces: 256 64."})
     elif field.kind is str:
-        st.selectbox(label, field.choices, key=key, help=field.help)
+        st.selectbox(label, field.choices, **common)
     elif field.kind is bool:
-        st.toggle(label, key=key, help=field.help)
+        st.toggle(label, **common)
     else:
-        st.number_input(label, min_value=int(field.low), max_value=int(field.high), step=1, key=key, help=field.help)
+        st.number_input(label, min_value=int(field.low), max_value=int(field.high), step=1, **common)
 
 
 def share_link() -> None:
