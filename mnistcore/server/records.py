@@ -41,14 +41,16 @@ class RunRecord:
 
     @property
     def short_label(self) -> str:
-        """'#3 fast': the run's number and name (just '#3' without a name)."""
+        """'#3 fast': the run's number and name (just '#3' without a name). Unique within a
+        session (the number is) and short: the comparison of runs keys its legend, colours
+        and table by it, and lists the settings that differ beside it."""
         return f"#{self.number} {self.name}" if self.name else f"#{self.number}"
 
     @property
     def label(self) -> str:
         """'#3 fast · 784-128-10 relu · cross-entropy · …': the short label and the settings
-        (``share.short_description``); unique within a session (the number is), so charts and
-        pickers key runs by it."""
+        (``share.short_description``), for a place with room for a whole line; unique within a
+        session like the short label. (Too long for a chart's legend: it squeezed the plot.)"""
         return f"{self.short_label} · {short_description(self.config)}"
 
     @classmethod
