@@ -1,6 +1,6 @@
 """The dashboard when MNIST cannot be had (AppTest): the download's folder cannot be written.
 
-The data layer's own errors are tested in test_data.py; here the point is that the pages show
+The data layer's own errors are tested in test_data_*.py; here the point is that the pages show
 its one-line message instead of a traceback: Train stops after it, Home goes on without data."""
 
 from __future__ import annotations

@@ -1,156 +1,31 @@
-"""Tests for mnistcore.engine.data: IDX parsing, locating, downloading, loading real MNIST."""
+"""Tests for mnistcore.engine.data.files: locating the four files (argument, $MNIST_DATA_DIR, the
+cache), and downloading them from mirrors (a local HTTP server here) with checksums, fallback,
+atomic writes and the unwritable-folder check."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.server
 import socket
 import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mnistcore.engine.data import (
     ENV_VAR,
     FILES,
-    IMAGES_MAGIC,
-    LABELS_MAGIC,
     DataError,
     DataNotFoundError,
-    Mnist,
     default_cache_dir,
     download,
     files,
     find_data_dir,
     load_mnist,
-    one_hot,
     read_idx,
-    scale_pixels,
 )
-
-# --------------------------------------------------------------------------- helpers
-
-
-def idx_bytes(array: np.ndarray, dtype_code: int = 0x08) -> bytes:
-    """Encode a uint8 array as IDX: 0, 0, dtype code, ndim, big-endian dims, payload."""
-    header = bytes([0, 0, dtype_code, array.ndim])
-    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-
-
-def fake_images(count: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, 28, 28), dtype=np.uint8)
-
-
-def fake_labels(count: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 10, count, dtype=np.uint8)
-
-
-def fake_mnist_files() -> dict[str, bytes]:
-    """Small valid IDX content for the four file names (train images span 2 chunks)."""
-    return {
-        FILES["train_images"]: idx_bytes(fake_images(120, seed=1)),
-        FILES["train_labels"]: idx_bytes(fake_labels(120, seed=2)),
-        FILES["test_images"]: idx_bytes(fake_images(7, seed=3)),
-        FILES["test_labels"]: idx_bytes(fake_labels(7, seed=4)),
-    }
-
-
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def write_set(directory: Path, contents: dict[str, bytes], compress: bool) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, content in contents.items():
-        target = directory / (f"{name}.gz" if compress else name)
-        target.write_bytes(gzip.compress(content, mtime=0) if compress else content)
-
-
-def touch_set(directory: Path) -> Path:
-    """A directory where all four names exist (content irrelevant to find_data_dir)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in FILES.values():
-        (directory / f"{name}.gz").write_bytes(b"")
-    return directory
-
-
-# --------------------------------------------------------------------------- read_idx
-
-
-@pytest.mark.parametrize("compress", [False, True])
-@pytest.mark.parametrize("kind", ["images", "labels"])
-def test_read_idx_round_trips_raw_and_gzip_detected_by_content(tmp_path, compress, kind):
-    array = fake_images(5) if kind == "images" else fake_labels(5)
-    content = idx_bytes(array)
-    # Suffix deliberately contradicts the content: detection must use magic bytes.
-    path = tmp_path / ("file" if compress else "file.gz")
-    path.write_bytes(gzip.compress(content) if compress else content)
-
-    loaded = read_idx(path, expected_count=5)
-
-    assert loaded.dtype == np.uint8
-    np.testing.assert_array_equal(loaded, array)
-
-
-def test_read_idx_checks_expected_magic_and_count(tmp_path):
-    path = tmp_path / "labels"
-    path.write_bytes(idx_bytes(fake_labels(4)))
-
-    assert read_idx(path, expected_magic=LABELS_MAGIC).shape == (4,)
-    with pytest.raises(DataError, match=f"{IMAGES_MAGIC}") as wrong_magic:
-        read_idx(path, expected_magic=IMAGES_MAGIC)
-    with pytest.raises(DataError, match="4 items, expected 5") as wrong_count:
-        read_idx(path, expected_count=5)
-    assert str(path) in str(wrong_magic.value) and str(path) in str(wrong_count.value)
-
-
-def corrupt_gzip(content: bytes) -> bytes:
-    packed = bytearray(gzip.compress(content))
-    packed[len(packed) // 2] ^= 0xFF  # damages the deflate stream or its CRC
-    return bytes(packed)
-
-
-LABELS = idx_bytes(np.array([3, 1, 4, 1, 5], dtype=np.uint8))
-IMAGES = idx_bytes(fake_images(2))
-CORRUPTIONS = {
-    "not idx magic": (b"\x12\x34" + LABELS[2:], "magic"),
-    "wrong dimension count": (LABELS[:3] + b"\x02" + LABELS[4:], "dimensions"),
-    "wrong dtype byte": (LABELS[:2] + b"\x0d" + LABELS[3:], "dtype byte 0x0d"),
-    "truncated payload": (IMAGES[:-1], "truncated"),
-    "extra bytes": (LABELS + b"\x00", "extra bytes"),
-    "truncated header": (IMAGES[:10], "truncated inside its IDX header"),
-    "too short": (b"\x00\x00", "too short"),
-    "not 28x28": (idx_bytes(np.zeros((2, 27, 28), np.uint8)), "27x28"),
-    "label out of range": (
-        idx_bytes(np.array([1, 10, 2], np.uint8)),
-        "label 10 at index 1",
-    ),
-    "bad gzip": (corrupt_gzip(IMAGES), "corrupt gzip"),
-    "truncated gzip": (gzip.compress(IMAGES)[:-40], "corrupt gzip"),
-}
-
-
-@pytest.mark.parametrize("case", CORRUPTIONS, ids=list(CORRUPTIONS))
-def test_read_idx_refuses_corrupt_file_naming_it(tmp_path, case):
-    content, expected_problem = CORRUPTIONS[case]
-    path = tmp_path / "broken-idx-file"
-    path.write_bytes(content)
-
-    with pytest.raises(DataError) as excinfo:
-        read_idx(path)
-
-    assert str(path) in str(excinfo.value)
-    assert expected_problem in str(excinfo.value)
-
-
-def test_read_idx_missing_file_names_it(tmp_path):
-    with pytest.raises(DataError, match="no-such-file"):
-        read_idx(tmp_path / "no-such-file")
-
+from tests.data_support import corrupt_gzip, fake_mnist_files, sha256, touch_set, write_set
 
 # --------------------------------------------------------------------------- locating
 
@@ -238,81 +113,6 @@ def test_load_mnist_offline_without_data_says_where_to_put_files(tmp_path, monke
     message = str(excinfo.value)
     assert str(default_cache_dir()) in message and ENV_VAR in message
     assert all(f"{name}.gz" in message for name in FILES.values())
-
-
-# --------------------------------------------------------------------------- checksums and loading
-
-
-def test_load_mnist_refuses_wrong_content_naming_the_file(tmp_path):
-    write_set(tmp_path, fake_mnist_files(), compress=True)
-    with pytest.raises(DataError, match="SHA-256") as excinfo:
-        load_mnist(tmp_path, download_missing=False)
-    assert str(tmp_path / FILES["train_labels"]) in str(excinfo.value)
-
-
-def test_load_mnist_without_verify_keeps_the_bytes_in_one_buffer_and_scales_splits(tmp_path):
-    contents = fake_mnist_files()
-    write_set(tmp_path, contents, compress=False)
-
-    loaded = load_mnist(tmp_path, download_missing=False, verify=False)
-
-    train_images = read_idx(tmp_path / FILES["train_images"]).reshape(120, 784)
-    test_labels = read_idx(tmp_path / FILES["test_labels"])
-    assert loaded.pixels.shape == (127, 784) and loaded.pixels.dtype == np.uint8
-    np.testing.assert_array_equal(loaded.pixels[:120], train_images)
-    np.testing.assert_array_equal(loaded.train_pixels, train_images[loaded.n_val :])
-    assert loaded.val_x.dtype == loaded.test_x.dtype == loaded.train_x.dtype == np.float32
-    np.testing.assert_allclose(loaded.val_x, train_images[: loaded.n_val] / 255.0, rtol=1e-6)
-    np.testing.assert_allclose(loaded.train_x, train_images[loaded.n_val :] / 255.0, rtol=1e-6)
-    np.testing.assert_array_equal(loaded.test_y, test_labels)
-    assert loaded.labels.dtype == np.int64 and loaded.test_x.shape == (7, 784)
-
-
-def test_load_mnist_downloads_into_cache_when_nothing_found(tmp_path, monkeypatch):
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(files, "platformdirs", None)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    calls = []
-
-    def fake_download(dest_dir, progress=None):
-        calls.append(Path(dest_dir))
-        write_set(Path(dest_dir), fake_mnist_files(), compress=False)
-        return Path(dest_dir)
-
-    monkeypatch.setattr(files, "download", fake_download)
-    loaded = load_mnist(verify=False)
-
-    assert calls == [default_cache_dir()]
-    assert loaded.pixels.shape == (127, 784)
-
-
-def test_mnist_rejects_inconsistent_shapes_splits_and_float_pixels():
-    with pytest.raises(ValueError, match="labels"):
-        Mnist(np.zeros((4, 784), np.uint8), np.zeros(3, np.int64), n_train=4, n_val=1)
-    with pytest.raises(ValueError, match="n_val"):
-        Mnist(np.zeros((4, 784), np.uint8), np.zeros(4, np.int64), n_train=2, n_val=3)
-    with pytest.raises(ValueError, match="uint8"):
-        Mnist(np.zeros((4, 784), np.float32), np.zeros(4, np.int64), n_train=4, n_val=1)
-
-
-def test_scale_pixels_maps_every_byte_exactly_and_keeps_float32():
-    codes = np.arange(256, dtype=np.uint8).reshape(1, 256)
-    scaled = scale_pixels(codes)
-    assert scaled.dtype == np.float32 and scaled[0, 0] == 0.0 and scaled[0, 255] == 1.0
-    np.testing.assert_array_equal(scaled, (codes / 255.0).astype(np.float32))
-    wide = scale_pixels(codes, np.empty((1, 256), np.float64))  # a float64 run's batch: the same values
-    np.testing.assert_array_equal(wide, scaled.astype(np.float64))
-
-
-def test_one_hot_marks_exactly_the_label_column():
-    labels = np.array([0, 9, 3, 3])
-    encoded = one_hot(labels)
-    assert encoded.shape == (4, 10) and encoded.dtype == np.float32
-    np.testing.assert_array_equal(encoded.sum(axis=1), 1)
-    np.testing.assert_array_equal(encoded.argmax(axis=1), labels)
-    assert Mnist.one_hot(labels, 12, np.float64).shape == (4, 12)
-    with pytest.raises(ValueError, match="0..9"):
-        one_hot(np.array([10]))
 
 
 # --------------------------------------------------------------------------- downloading
@@ -551,55 +351,3 @@ def test_a_read_only_folder_that_already_holds_the_files_needs_no_writing(tmp_pa
     refuse_writes(monkeypatch)
 
     assert download(tmp_path, mirrors=["http://127.0.0.1:9/"], timeout=5, checksums=checksums) == tmp_path
-
-
-# --------------------------------------------------------------------------- real MNIST
-
-TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-
-
-def test_real_mnist_shapes_dtypes_and_range(mnist):
-    assert mnist.pixels.shape == (70000, 784) and mnist.pixels.dtype == np.uint8
-    assert mnist.labels.shape == (70000,) and mnist.labels.dtype == np.int64
-    assert mnist.pixels.min() == 0 and mnist.pixels.max() == 255
-    assert mnist.train_pixels.shape == (55000, 784) and mnist.train_y.shape == (55000,)
-    assert mnist.val_x.shape == (5000, 784) and mnist.val_y.shape == (5000,)
-    assert mnist.test_x.shape == (10000, 784) and mnist.test_y.shape == (10000,)
-    for split in (mnist.val_x, mnist.test_x):
-        assert split.dtype == np.float32 and split.min() == 0.0 and split.max() == 1.0
-
-
-def test_real_mnist_splits_are_read_only_and_floats_are_made_once(mnist):
-    """The bytes are one buffer (splits are views); each float split is scaled once and kept."""
-    assert mnist.pixels.flags.owndata and mnist.pixels.flags.c_contiguous
-    assert np.shares_memory(mnist.train_pixels, mnist.pixels)
-    for split in (mnist.train_y, mnist.val_y, mnist.test_y):
-        assert np.shares_memory(split, mnist.labels)
-    assert mnist.val_x is mnist.val_x and mnist.test_x is mnist.test_x
-    for split in (mnist.pixels, mnist.train_pixels, mnist.val_x, mnist.test_x, mnist.labels):
-        with pytest.raises(ValueError):
-            split[0] = 0
-    np.testing.assert_array_equal(mnist.test_x, scale_pixels(mnist.pixels[60000:]))
-
-
-def test_real_mnist_matches_published_facts(mnist):
-    np.testing.assert_array_equal(mnist.val_y[:10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
-    np.testing.assert_array_equal(np.bincount(mnist.labels[:60000], minlength=10), TRAIN_COUNTS)
-    np.testing.assert_array_equal(np.bincount(mnist.test_y, minlength=10), TEST_COUNTS)
-    mean_pixel = mnist.pixels[:60000].mean(dtype=np.float64)
-    assert mean_pixel == pytest.approx(33.318, abs=1e-3)
-
-
-def test_real_mnist_one_hot(mnist):
-    encoded = mnist.one_hot(mnist.test_y)
-    assert encoded.shape == (10000, 10)
-    np.testing.assert_array_equal(encoded.sum(axis=0), TEST_COUNTS)
-    np.testing.assert_array_equal(encoded.argmax(axis=1), mnist.test_y)
-
-
-def test_real_idx_file_matches_loaded_pixels(mnist):
-    directory = find_data_dir()
-    path = files.existing_file(directory, FILES["test_images"])
-    raw = read_idx(path, expected_magic=IMAGES_MAGIC, expected_count=10000)
-    np.testing.assert_array_equal(np.rint(mnist.test_x * 255).astype(np.uint8), raw.reshape(10000, 784))
