@@ -295,3 +295,16 @@ def test_in_the_browser_hostile_links_file_names_and_model_names_make_no_link_im
         to_evil = [url for url in requests if "evil" in urlsplit(url).netloc]
         assert not to_evil and not dialogs, (to_evil, dialogs)
         browser.close()
+
+
+def test_every_hostile_checkpoint_is_refused_by_the_page_in_one_line(mnist):
+    """The app side of tests/test_hostile_checkpoints.py: each of its hostile files, uploaded on
+    the Train page, gives one refusal with the loader's reason, no traceback, and the model kept."""
+    from tests.test_hostile_checkpoints import HOSTILE, hostile
+
+    at = open_train()
+    for case, (_, words) in HOSTILE.items():
+        error = upload(at, f"{case[:20]}.npz", hostile(case))
+        assert words in error and "unchanged" in error, (case, error)
+        assert "Traceback" not in error
+        assert "model" not in at.session_state, case  # still the shipped default
