@@ -90,6 +90,36 @@ def test_a_job_trains_in_the_background_and_packages_its_model(manager, data):
     assert record.events == tuple(events) and record.config == SMALL
 
 
+def test_a_job_judges_how_its_run_turned_out(manager, data):
+    learned = manager.submit(SMALL, data)
+    assert learned.wait(30) and learned.outcome is not None and learned.outcome.learned
+    collapsed = manager.submit(SMALL.replace(lr=10), data)  # the same network, a far too large step
+    assert collapsed.wait(30) and collapsed.status == "finished"  # the loss stayed finite: not diverged
+    outcome = collapsed.outcome
+    assert outcome is not None and outcome.verdict == "stopped learning" and outcome.final.accuracy < 0.2
+    assert outcome.final.step == 60 and collapsed.model is not None  # the network is kept: the page asks
+    assert "the learning rate is probably too high" in outcome.headline
+
+
+def test_time_left_comes_from_the_runs_own_speed_and_the_time_limit(data):
+    from mnistcore.engine.history import ProgressEvent
+
+    manager = JobManager(max_concurrent=1, max_seconds=60)
+    blocker = manager.submit(LONG, data)
+    job = manager.submit(SMALL.replace(steps=10_000), data)  # queued: its numbers are set by hand
+    assert job.progress().seconds_left is None  # no event yet: no guess
+    # 500 steps of batch 20 in 10 s: 1,000 samples/s, 50 steps/s, so 9,500 steps take 190 s.
+    job.trainer.history.append(ProgressEvent(500, 25.0, 10_000, 0.5, 0.9, 0.9, 0.05, 10.0, 1000.0))
+    job.trainer._step = 500
+    progress = job.progress()
+    assert (progress.samples_per_second, progress.seconds_left, progress.time_limited) == (1000.0, 50.0, True)
+    manager.max_seconds = job.trainer.max_seconds = 600  # a limit it will not reach
+    assert (job.progress().seconds_left, job.progress().time_limited) == (190.0, False)
+    blocker.stop()
+    job.stop()
+    assert manager.shutdown(timeout=10)
+
+
 def test_each_job_owns_its_network(manager, data):
     first = manager.submit(SMALL, data)
     assert first.wait(30)

@@ -2,7 +2,8 @@
 
 A ``TrainingJob`` owns one ``Trainer`` (and so its own network: never shared between jobs)
 and runs it in a daemon thread; when the run ends the thread packages the result as a
-``TrainedModel`` (measuring the test set once). A ``JobManager`` caps how many jobs train
+``TrainedModel`` (measuring the test set once) and judges how the run turned out
+(``outcome``: did the network learn, or stop learning?), so no page has to. A ``JobManager`` caps how many jobs train
 at once; jobs submitted over the limit wait in a FIFO queue, start as soon as a slot
 frees up, and can report their place in the queue. Every method may be called from any
 thread; a page reads a job's progress from ``job.events()`` (the trainer's thread-safe
@@ -49,6 +50,7 @@ from typing import Any
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel, finish, trainer_for
+from mnistcore.engine.outcome import Outcome, assess
 from mnistcore.engine.trainer import RunResult, RunStatus
 from mnistcore.server.limits import (
     DEFAULT_BLAS_THREADS,
@@ -87,12 +89,14 @@ class JobStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a run is: ``step`` of ``total_steps``, its speed and the time left (None: unknown)."""
+    """Where a run is: ``step`` of ``total_steps``, its speed and the time left (None: unknown;
+    ``time_limited``: the server's run-time limit will end it then, before its last step)."""
 
     step: int
     total_steps: int
     samples_per_second: float
     seconds_left: float | None
+    time_limited: bool = False
 
     @property
     def fraction(self) -> float:
@@ -138,6 +142,7 @@ class TrainingJob:
         self._final: JobStatus | None = None
         self._error = ""
         self._model: TrainedModel | None = None
+        self._outcome: Outcome | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -180,6 +185,13 @@ class TrainingJob:
         return self.trainer.result
 
     @property
+    def outcome(self) -> Outcome | None:
+        """How the run turned out (``outcome.assess``: did the network learn, or stop
+        learning?), once it has ended with a network; None before, and for diverged, failed
+        or cancelled runs."""
+        return self._outcome
+
+    @property
     def message(self) -> str:
         """How the run ended, in a sentence (empty while it runs)."""
         if self._final is JobStatus.FAILED:
@@ -189,14 +201,26 @@ class TrainingJob:
         return self.result.message if self.result is not None else ""
 
     def progress(self) -> Progress:
-        """Steps done, samples per second (from the latest event) and the training time left."""
+        """Steps done, the run's speed and the training time left at that speed.
+
+        Both come from this run alone: its samples per second over its own training time so
+        far (pauses excluded), as its latest event measured them; never a preset's typical
+        time. No estimate before the first event. When the server's time limit will stop the
+        run before its last step, the time left is the time to that limit."""
         step, events = self.trainer.step, self.trainer.history.snapshot()
-        speed = events[-1].samples_per_second if events else 0.0
+        latest = events[-1] if events else None
+        speed = latest.samples_per_second if latest is not None else 0.0
         steps_per_second = speed / self.config.batch_size
         left = (self.total_steps - step) / steps_per_second if steps_per_second > 0 else None
+        limited = False
+        cap = self.trainer.max_seconds
+        if left is not None and latest is not None and cap is not None:
+            to_cap = max(0.0, cap - latest.elapsed - (step - latest.step) / steps_per_second)
+            limited = to_cap < left
+            left = min(left, to_cap)
         if self.done:
-            left = 0.0
-        return Progress(step, self.total_steps, speed, left)
+            left, limited = 0.0, False
+        return Progress(step, self.total_steps, speed, left, limited)
 
     def events(self) -> list[ProgressEvent]:
         """A copy of the progress events so far (safe while training goes on)."""
@@ -248,6 +272,12 @@ class TrainingJob:
             result = self.trainer.run()
             if not result.diverged:
                 self._model = finish(self.trainer, self._data, self.name)
+                self._outcome = assess(
+                    self.trainer.history.snapshot(),
+                    (result.steps, result.validation_accuracy),
+                    self.config.layer_sizes[-1],
+                    self.config.loss,
+                )
             self._end(JobStatus(result.status.value))
         except Exception as exc:  # noqa: BLE001 - a job must always end and free its slot
             self._error = f"Training failed: {type(exc).__name__}: {exc}"
