@@ -184,7 +184,8 @@ def test_five_visitors_train_at_once_queue_over_the_limit_and_see_only_their_own
         while progress_step(page) < MIN_STEPS_BEFORE_STOP:
             assert time.monotonic() < deadline, "a long run made no progress"
             page.wait_for_timeout(200)
-        page.get_by_role("button", name="Stop").click()
+        # The run's Stop, not Streamlit's own (the header shows one while a slow rerun is going on)
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
 
     results: list[dict | None] = [None] * len(pages)
     peak_rss = max(rss_open, rss_queued)
