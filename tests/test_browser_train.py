@@ -103,7 +103,7 @@ def test_the_live_view_grows_and_the_run_pauses_resumes_and_stops(browser_page):
     page.get_by_role("button", name="Resume").click()
     wait_for_step(page, lambda step: step > held, timeout=30)
 
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()  # not the header's
     page.get_by_text("Stopped at step").wait_for(timeout=30_000)
     assert metric_value(page, "Test accuracy") is not None  # a stopped run's network is still measured
     assert not exceptions_on(page) and not page.errors
