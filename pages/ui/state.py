@@ -60,6 +60,7 @@ LENGTH_KEY, UNIT_KEY = "setting_run_length", "setting_run_unit"  # run length: a
 LIVE_X, COMPARE_X = "x_axis", "compare_x"  # the charts' horizontal axis
 UPLOAD = "upload"
 CANCEL_JOB, PAUSE_JOB, RESUME_JOB, STOP_JOB = "cancel_job", "pause_job", "resume_job", "stop_job"
+USE_ANYWAY, SMALLER_LR = "use_run_anyway", "smaller_lr"  # after a run that did not learn (or diverged)
 
 # Mistakes page (widgets)
 MISTAKES_TRUE, MISTAKES_PREDICTED = "mistakes_true", "mistakes_predicted"
@@ -174,13 +175,16 @@ MAX_RUNS_KEPT = 12  # finished runs remembered per session
 
 
 def collect_finished_job() -> bool:
-    """Take in the session's ended job once: its model becomes the current model and the run
-    joins the run history. Returns True the one time it does so."""
+    """Take in the session's ended job once: the run joins the run history, and its model
+    becomes the current model if the network learned (``job.outcome``). A network that
+    stopped learning (or barely started, or got worse) never silently replaces the current
+    model: the Train page says why and offers ``use_job_model``. Returns True the one time
+    it takes the job in."""
     job = session_job()
     if job is None or not job.done or st.session_state.get(COLLECTED_JOB) == job.id:
         return False
     st.session_state[COLLECTED_JOB] = job.id
-    if job.model is not None:
+    if job.model is not None and (job.outcome is None or job.outcome.learned):
         set_current_model(job.model, "trained in this session")
     if job.events():
         runs = session_runs()
@@ -189,6 +193,12 @@ def collect_finished_job() -> bool:
         runs.append(RunRecord.from_job(job, number))
         del runs[:-MAX_RUNS_KEPT]
     return True
+
+
+def use_job_model(job: TrainingJob) -> None:
+    """Make an ended job's network the current model though it did not learn ("Use it anyway")."""
+    if job.model is not None:
+        set_current_model(job.model, "trained in this session")
 
 
 def session_id() -> str:

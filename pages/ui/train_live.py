@@ -12,12 +12,13 @@ import streamlit as st
 
 from mnistcore.charts import training as charts
 from mnistcore.engine.model import percent
+from mnistcore.engine.outcome import Outcome, Verdict
 from mnistcore.engine.trainer import EndReason
-from mnistcore.server.jobs import JobStatus, TrainingJob
+from mnistcore.server.jobs import JobStatus, Progress, TrainingJob
 from pages.ui import state
 from pages.ui.resources import job_manager
 from pages.ui.train_form import use_settings
-from pages.ui.wording import model_source
+from pages.ui.wording import accuracy_text, model_source, model_title, plain
 
 REFRESH_SECONDS = 0.5
 
@@ -68,7 +69,7 @@ def queued(job: TrainingJob) -> None:
 
 def running(job: TrainingJob) -> None:
     progress = job.progress()
-    left = f" · about {progress.seconds_left:,.0f} s left" if progress.seconds_left is not None else ""
+    left = f" · {time_left_text(progress)}" if progress.seconds_left is not None else ""
     paused = job.status == JobStatus.PAUSED
     where = "Paused at" if paused else "Step"
     st.progress(
@@ -85,6 +86,14 @@ def running(job: TrainingJob) -> None:
     else:
         pause_col.button("Pause", icon=":material/pause:", on_click=job.pause, key=state.PAUSE_JOB, width="stretch")
     stop_col.button("Stop", icon=":material/stop:", on_click=job.stop, key=state.STOP_JOB, width="stretch")
+
+
+def time_left_text(progress: Progress) -> str:
+    """'about 40 s left', 'about 12 min left': at this run's own speed so far (``Progress``),
+    never a preset's typical time; says so when the server's time limit will end it first."""
+    seconds = progress.seconds_left or 0.0
+    amount = f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.0f} min"
+    return f"about {amount} left" + (", when the server's time limit stops it" if progress.time_limited else "")
 
 
 def latest_metrics(events: list) -> None:
@@ -105,13 +114,53 @@ def ended(job: TrainingJob) -> None:
     if job.status == JobStatus.FAILED:
         st.error(job.message)
         return
-    note = " This network is now the current model on every page." if job.model is not None else ""
-    if job.status == JobStatus.FINISHED:
-        st.success(f"{end_message(job)}{note}", icon=":material/check_circle:")
+    outcome = job.outcome
+    if outcome is not None and not outcome.learned:
+        did_not_learn(job, outcome)
     else:
-        st.info(f"{end_message(job)}{note}", icon=":material/stop_circle:")
+        note = " This network is now the current model on every page." if job.model is not None else ""
+        if job.status == JobStatus.FINISHED:
+            st.success(f"{end_message(job)}{note}", icon=":material/check_circle:")
+        else:
+            st.info(f"{end_message(job)}{note}", icon=":material/stop_circle:")
     if job.result is not None:
         result_metrics(job)
+
+
+def did_not_learn(job: TrainingJob, outcome: Outcome) -> None:
+    """A run whose network stopped learning (or barely started, or got worse): said plainly,
+    with the evidence and the loss curve; the current model stays unless the visitor chooses
+    "Use it anyway"."""
+    box = st.error if outcome.verdict is Verdict.STOPPED_LEARNING else st.warning
+    box(
+        f"**{plain(outcome.headline)}** {plain(end_message(job))} {plain(outcome.evidence)}",
+        icon=":material/trending_down:",
+    )
+    if outcome.loss_story:
+        st.markdown(f":material/show_chart: **The loss chart below shows it.** {plain(outcome.loss_story)}")
+    current = state.current_model()
+    if current is job.model:
+        st.info("You chose to use this network anyway: it is now the current model on every page.")
+        return
+    st.markdown(
+        f"**The current model is unchanged:** {model_title(current)}, {model_source(current)}, "
+        f"test accuracy {accuracy_text(current)}."
+    )
+    anyway, smaller, _ = st.columns([1, 1, 1])
+    with anyway:
+        if st.button(
+            "Use it anyway",
+            key=state.USE_ANYWAY,
+            on_click=state.use_job_model,
+            args=(job,),
+            icon=":material/done:",
+            width="stretch",
+            help="Make this network the current model on every page, though it did not learn.",
+        ):
+            st.rerun()  # the whole page and the sidebar, not only this live view
+    if outcome.verdict in (Verdict.STOPPED_LEARNING, Verdict.FELL_BACK):
+        with smaller:
+            smaller_learning_rate_button(job)
 
 
 def end_message(job: TrainingJob) -> str:
@@ -126,14 +175,25 @@ def end_message(job: TrainingJob) -> str:
 
 def diverged(job: TrainingJob) -> None:
     st.error(f"**The run diverged.** {job.message}", icon=":material/warning:")
+    st.markdown(
+        ":material/show_chart: The loss chart below shows the run until then. Its weights are no longer "
+        "numbers, so there is no network to keep: the current model is unchanged."
+    )
+    smaller_learning_rate_button(job)
+
+
+def smaller_learning_rate_button(job: TrainingJob) -> None:
+    """Put the run's settings with a ten times smaller learning rate in the form."""
     smaller = job.config.lr / 10
-    st.button(
+    if st.button(
         f"Use learning rate {smaller:g} instead",
+        key=state.SMALLER_LR,
         on_click=use_settings,
         args=(job.config.replace(lr=smaller),),
         icon=":material/south:",
         help="Puts the same settings with a ten times smaller learning rate in the form.",
-    )
+    ):
+        st.rerun()  # the sidebar's form, outside this live view, shows the new settings
 
 
 def result_metrics(job: TrainingJob) -> None:
