@@ -95,3 +95,13 @@ def test_a_run_that_learned_still_becomes_the_current_model(mnist):
     job = at.session_state[state.JOB]
     assert job.outcome.learned and at.session_state[state.MODEL] is job.model
     assert any("now the current model on every page" in s for s in texts(at.success))
+
+
+def test_time_left_is_in_minutes_when_long_and_names_the_time_limit():
+    from mnistcore.server.jobs import Progress
+    from pages.ui.train_live import time_left_text
+
+    assert time_left_text(Progress(1, 10, 1000.0, 45.4)) == "about 45 s left"
+    assert time_left_text(Progress(1, 10, 1000.0, 725.0, True)) == (
+        "about 12 min left, when the server's time limit stops it"
+    )
