@@ -4,6 +4,7 @@ barely started), and on made-up histories for each rule."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -120,3 +121,15 @@ def test_mse_runs_get_no_same_probability_sentence():
     outcome = assess(events, loss="mse")
     assert outcome.same_probability_loss is None and "same probability" not in outcome.loss_story
     assert outcome.to_dict()["verdict"] == "stopped learning" and outcome.to_dict()["learned"] is False
+
+
+def test_the_command_line_reports_the_outcome(mnist, capsys):
+    from mnistcore.engine.cli import main
+
+    argv = ["train", "--preset", "fast", "--lr", "10", "--steps", "300", "--eval-every", "50", "--json"]
+    assert main(argv) == 0  # a result, not an error
+    captured = capsys.readouterr()
+    report = json.loads(captured.out.strip().splitlines()[-1])
+    assert report["outcome"]["verdict"] == "stopped learning" and report["outcome"]["learned"] is False
+    assert report["outcome"]["message"].startswith("The network stopped learning: the learning rate is probably")
+    assert "warning: The network stopped learning" in captured.err

@@ -26,6 +26,7 @@ from mnistcore.engine.config import FIELDS, MAX_PARAMETERS, TrainConfig, format_
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, finish, percent, trainer_for
 from mnistcore.engine.network import shape_text
+from mnistcore.engine.outcome import Outcome, assess
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.engine.trainer import RunResult, Trainer
 
@@ -216,8 +217,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = trainer.result
     assert result is not None  # run() returned normally
     saved = _save(model, args.out) if args.out and not result.diverged else None
-    report = _train_report(result, model, saved)
+    final = (result.steps, result.validation_accuracy)
+    outcome = assess(model.history.snapshot(), final, config.layer_sizes[-1], config.loss)
+    report = _train_report(result, model, saved, outcome)
     lines = [result.message, *_summary_lines(report)]
+    if outcome is not None and not outcome.learned:
+        lines.append(f"warning: {outcome.to_dict()['message']}")
     if saved:
         lines.append(f"saved to {saved}")
     elif args.out:
@@ -230,7 +235,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
-def _train_report(result: RunResult, model: TrainedModel, saved: str | None) -> dict[str, Any]:
+def _train_report(result: RunResult, model: TrainedModel, saved: str | None, outcome: Outcome | None) -> dict[str, Any]:
+    """The JSON report; ``outcome``: did the network learn (``engine.outcome``), null for a diverged run."""
     return {
         "status": result.status,
         "diverged": result.diverged,
@@ -241,6 +247,7 @@ def _train_report(result: RunResult, model: TrainedModel, saved: str | None) -> 
         "train_seconds": result.train_seconds,
         "samples_per_second": result.samples_per_second,
         "message": result.message,
+        "outcome": outcome.to_dict() if outcome is not None else None,
         "config": model.config.to_dict(),
         "out": saved,
     }
