@@ -56,3 +56,19 @@ def test_importing_the_shared_glue_runs_nothing_that_could_rerun(path):
 
 def test_the_shared_glue_is_found():
     assert len(UI_MODULES) > 8
+
+
+def closing_scripts(at: AppTest) -> list[str]:
+    return [element.proto.body for element in at.get("html") if "close-sidebar-on-phones" in element.proto.body]
+
+
+def test_the_sidebar_closing_script_is_sent_once_per_move_on(mnist):
+    """After another page or a new run (and on the first page), never on a rerun of the same
+    one; each script is new, so the browser runs it (the phone test: test_browser_phone.py)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    (first,) = closing_scripts(at)
+    assert 'matchMedia("(max-width: 767.98px)")' in first and "stSidebarCollapseButton" in first
+    assert closing_scripts(at.run()) == []  # the same page again
+    (second,) = closing_scripts(at.switch_page("pages/draw.py").run())
+    assert second != first
+    assert closing_scripts(at.run()) == []

@@ -1,6 +1,7 @@
 """The app shell: ``app.py`` runs every page inside ``app_shell()``, and every page calls
 ``ensure_app_shell()`` first, so that no page is ever shown without app.py around it (its
-navigation, wide layout and sidebar lines)."""
+navigation, wide layout and sidebar lines). ``close_sidebar_on_phones`` closes the sidebar
+on a narrow screen once the visitor has moved on (another page, a new run)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui.state import SHELL_RERUNS
+from pages.ui.state import JOB, SHELL_RERUNS, SHELL_SHOWN, SHELL_SIDEBAR_CLOSINGS
 
 APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 _IN_APP_SHELL: ContextVar[bool] = ContextVar("in_app_shell", default=False)
@@ -59,3 +60,42 @@ def ensure_app_shell() -> None:
     st.session_state[SHELL_RERUNS] = reruns + 1
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+# Streamlit's own rule for an overlaying sidebar: a window at most its "md" breakpoint (768 px) wide.
+NARROW_SCREEN = "(max-width: 767.98px)"
+CLOSE_SIDEBAR_HTML = """<div class="close-sidebar-on-phones" data-run="{run}"></div>
+<style>.stElementContainer:has(.close-sidebar-on-phones) {{ display: none; }}</style>
+<script>
+(() => {{
+  if (!window.matchMedia("{narrow}").matches) return;
+  let tries = 0;
+  const close = () => {{
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    if (sidebar && sidebar.getAttribute("data-collapsed") === "true") return;
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (button) button.click();
+    if (++tries < 20) setTimeout(close, 100);
+  }};
+  close();
+}})();
+</script>"""
+
+
+def close_sidebar_on_phones(page: str) -> None:
+    """On a narrow screen the sidebar covers the page: close it once the visitor has moved on,
+    that is on the first run of another ``page`` or of a new training run (Train pressed).
+
+    Streamlit closes it after a tap on a page link only for a browser that calls itself a
+    phone, never after a button, and it keeps the visitor's last open/closed choice per app
+    in the browser's storage, so ``initial_sidebar_state`` does not help. This sends a small
+    script (``st.html`` with JavaScript, its element hidden) that presses the sidebar's own
+    close button when the window is at most 768 px wide, as the visitor would; a wider
+    window keeps its sidebar. Each script is new (it carries a counter), so it runs once."""
+    job = st.session_state.get(JOB)
+    shown = (page, job.id if job is not None else None)
+    if st.session_state.get(SHELL_SHOWN) == shown:
+        return
+    st.session_state[SHELL_SHOWN] = shown
+    run = st.session_state[SHELL_SIDEBAR_CLOSINGS] = st.session_state.get(SHELL_SIDEBAR_CLOSINGS, 0) + 1
+    st.html(CLOSE_SIDEBAR_HTML.format(run=run, narrow=NARROW_SCREEN), unsafe_allow_javascript=True)

@@ -37,6 +37,8 @@ T = TypeVar("T")
 # ------------------------------------------------------------------------- the keys
 # The app shell (data)
 SHELL_RERUNS = "_app_shell_reruns"  # reruns asked for by ensure_app_shell in a row
+SHELL_SHOWN = "_app_shell_shown"  # (page, job id) of the last full run: what the visitor last moved on to
+SHELL_SIDEBAR_CLOSINGS = "_app_shell_sidebar_closings"  # sidebar-closing scripts sent so far (each one new)
 
 # The session's model and training (data; every page reads them)
 MODEL = "model"  # the current TrainedModel; absent: the shipped default is used

@@ -1,0 +1,128 @@
+"""The dashboard on a phone-sized screen (390 x 844), in Debian's Chromium: the sidebar closes
+once the visitor has moved on (a page link tapped in it, Train pressed), whatever the browser
+calls itself; on a wide screen it stays open. Issue #13, item 3."""
+
+from __future__ import annotations
+
+import pytest
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # optional locally; CI installs it
+    sync_playwright = None
+
+from tests.browser_support import (
+    chromium_path,
+    exceptions_on,
+    launch_browser,
+    open_train_page,
+    require,
+    streamlit_server,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def server(mnist):
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    with streamlit_server() as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield base_url, browser
+        browser.close()
+
+
+def new_page(server, viewport):
+    """A fresh browser context (its own storage, so no remembered sidebar) with touch."""
+    base_url, browser = server
+    context = browser.new_context(viewport=viewport, has_touch=True)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.base_url = base_url
+    return page
+
+
+def sidebar_open(page) -> bool:
+    """Whether the sidebar is open: Streamlit's own flag, checked against where it is drawn."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    collapsed = sidebar.get_attribute("data-collapsed") == "true"
+    box = sidebar.bounding_box()
+    on_screen = box is not None and box["x"] + box["width"] > 10
+    assert collapsed != on_screen, f"data-collapsed={collapsed} but the box is {box}"
+    return not collapsed
+
+
+def wait_for_sidebar(page, open_: bool, timeout: float = 10.0) -> None:
+    page.wait_for_function(
+        f"""() => document.querySelector('[data-testid="stSidebar"]')
+                  ?.getAttribute('data-collapsed') === '{"false" if open_ else "true"}'""",
+        timeout=timeout * 1000,
+    )
+    page.wait_for_timeout(400)  # the slide animation
+    assert sidebar_open(page) == open_
+
+
+def open_sidebar(page) -> None:
+    if not sidebar_open(page):
+        page.locator('[data-testid="stExpandSidebarButton"]').tap()
+        wait_for_sidebar(page, True)
+
+
+def tap_page_link(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).tap()
+    page.wait_for_url(f"**/{title.lower()}*", timeout=30_000)
+    wait_for_app(page)
+
+
+def test_on_a_phone_the_sidebar_closes_after_a_page_link_and_after_train(server):
+    page = new_page(server, PHONE)
+    page.goto(page.base_url + "/")
+    wait_for_app(page)
+    assert not sidebar_open(page)  # a phone starts with the page, not the sidebar
+
+    open_sidebar(page)
+    tap_page_link(page, "Draw")
+    wait_for_sidebar(page, False)
+    assert page.locator('[data-testid="stExpandSidebarButton"]').get_attribute("aria-expanded") == "false"
+
+    open_sidebar(page)
+    tap_page_link(page, "Train")
+    wait_for_sidebar(page, False)
+
+    # Settings are in the sidebar: open it, press Train, and the live view is what shows.
+    open_train_page(page, page.base_url, "preset=fast&epochs=100")
+    open_sidebar(page)
+    page.get_by_role("button", name="Train", exact=True).tap()
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    wait_for_sidebar(page, False)
+    assert page.locator('[data-testid="stProgress"]').is_visible()
+
+    # Working in the sidebar is not moving on: it stays open for the next setting.
+    open_sidebar(page)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.tap()  # the preset
+    page.get_by_role("option", name="seed", exact=True).tap()
+    page.wait_for_url("**preset=seed*", timeout=30_000)  # the settings changed: a rerun
+    wait_for_app(page)
+    assert sidebar_open(page)
+    page.locator('[data-testid="stSidebarCollapseButton"] button').tap()
+    wait_for_sidebar(page, False)
+    page.get_by_role("button", name="Stop").tap()
+    page.get_by_text("Stopped at step").wait_for(timeout=30_000)
+    assert not exceptions_on(page) and not page.errors
+    page.context.close()
+
+
+def test_on_a_wide_screen_the_sidebar_stays_open(server):
+    page = new_page(server, WIDE)
+    page.goto(page.base_url + "/")
+    wait_for_app(page)
+    assert sidebar_open(page)
+    tap_page_link(page, "Mistakes")
+    page.wait_for_timeout(1000)
+    assert sidebar_open(page)
+    page.context.close()
