@@ -63,6 +63,7 @@ LIVE_X, COMPARE_X = "x_axis", "compare_x"  # the charts' horizontal axis
 UPLOAD = "upload"
 CANCEL_JOB, PAUSE_JOB, RESUME_JOB, STOP_JOB = "cancel_job", "pause_job", "resume_job", "stop_job"
 USE_ANYWAY, SMALLER_LR = "use_run_anyway", "smaller_lr"  # after a run that did not learn (or diverged)
+RERUN_PAGE = "_rerun_page"  # set by a callback in the live view (a fragment): the whole page must show its change
 
 # Mistakes page (widgets)
 MISTAKES_TRUE, MISTAKES_PREDICTED = "mistakes_true", "mistakes_predicted"
@@ -198,9 +199,11 @@ def collect_finished_job() -> bool:
 
 
 def use_job_model(job: TrainingJob) -> None:
-    """Make an ended job's network the current model though it did not learn ("Use it anyway")."""
+    """Make an ended job's network the current model though it did not learn ("Use it anyway");
+    a button callback, so it asks the live view for a rerun of the whole page (``RERUN_PAGE``)."""
     if job.model is not None:
         set_current_model(job.model, "trained in this session")
+        st.session_state[RERUN_PAGE] = True
 
 
 def session_id() -> str:

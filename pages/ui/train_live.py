@@ -34,8 +34,8 @@ def live_body() -> None:
     if job is None:
         no_run_yet()
         return
-    if job.done and state.collect_finished_job():
-        st.rerun()  # the whole page (and the sidebar) should now see the new model
+    if (job.done and state.collect_finished_job()) or st.session_state.pop(state.RERUN_PAGE, False):
+        st.rerun()  # the whole page (and the sidebar) should now see the new model or settings
     if job.status == JobStatus.QUEUED:
         queued(job)
         return
@@ -141,14 +141,14 @@ def did_not_learn(job: TrainingJob, outcome: Outcome) -> None:
     current = state.current_model()
     if current is job.model:
         st.info("You chose to use this network anyway: it is now the current model on every page.")
-        return
-    st.markdown(
-        f"**The current model is unchanged:** {model_title(current)}, {model_source(current)}, "
-        f"test accuracy {accuracy_text(current)}."
-    )
+    else:
+        st.markdown(
+            f"**The current model is unchanged:** {model_title(current)}, {model_source(current)}, "
+            f"test accuracy {accuracy_text(current)}."
+        )
     anyway, smaller, _ = st.columns([1, 1, 1])
-    with anyway:
-        if st.button(
+    if current is not job.model:
+        anyway.button(
             "Use it anyway",
             key=state.USE_ANYWAY,
             on_click=state.use_job_model,
@@ -156,8 +156,7 @@ def did_not_learn(job: TrainingJob, outcome: Outcome) -> None:
             icon=":material/done:",
             width="stretch",
             help="Make this network the current model on every page, though it did not learn.",
-        ):
-            st.rerun()  # the whole page and the sidebar, not only this live view
+        )
     if outcome.verdict in (Verdict.STOPPED_LEARNING, Verdict.FELL_BACK):
         with smaller:
             smaller_learning_rate_button(job)
@@ -185,15 +184,20 @@ def diverged(job: TrainingJob) -> None:
 def smaller_learning_rate_button(job: TrainingJob) -> None:
     """Put the run's settings with a ten times smaller learning rate in the form."""
     smaller = job.config.lr / 10
-    if st.button(
+    st.button(
         f"Use learning rate {smaller:g} instead",
         key=state.SMALLER_LR,
-        on_click=use_settings,
+        on_click=use_settings_everywhere,
         args=(job.config.replace(lr=smaller),),
         icon=":material/south:",
-        help="Puts the same settings with a ten times smaller learning rate in the form.",
-    ):
-        st.rerun()  # the sidebar's form, outside this live view, shows the new settings
+        help="Puts the same settings with a ten times smaller learning rate in the sidebar.",
+    )
+
+
+def use_settings_everywhere(config) -> None:
+    """Button callback: these settings in the sidebar, which is outside this live view's fragment."""
+    use_settings(config)
+    st.session_state[state.RERUN_PAGE] = True
 
 
 def result_metrics(job: TrainingJob) -> None:
