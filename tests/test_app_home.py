@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistcore.engine.model import TrainedModel
 from pages.ui import resources
+from tests.app_support import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def test_home_shows_the_sessions_own_model(mnist):
 def test_missing_data_shows_the_exact_fix_and_the_page_still_works(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
     at = open_home()
-    (error,) = [e.value for e in at.error]
+    (error,) = [shown(e.value) for e in at.error]
     assert "The MNIST data is not available" in error
     assert str(tmp_path) in error and "MNIST_DATA_DIR" in error and "train-images-idx3-ubyte.gz" in error
     assert at.metric and at.get("page_link")  # the rest of the page still renders
@@ -105,4 +106,13 @@ def test_a_failed_download_shows_the_manual_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "download", offline)
     at = open_home()
     (error,) = [e.value for e in at.error]
-    assert "could not download MNIST" in error and str(cache) in error
+    assert "could not download MNIST" in shown(error) and str(cache) in shown(error)
+    assert not at.get("progress")  # no empty download bar left above the error
+
+
+def test_a_multi_line_data_error_wraps_line_by_line_and_keeps_its_indents():
+    """Not a code block, which scrolls sideways on a phone and hid the MNIST_DATA_DIR fix."""
+    message = "Put these files into\n    /a/folder\n    train-images-idx3-ubyte.gz\nor set MNIST_DATA_DIR=/path/to/it."
+    markdown = resources.text_lines(message)
+    assert "```" not in markdown and markdown.count("  \n") == 3
+    assert shown(markdown).replace("  \n", "\n").replace("\u00a0", " ") == message

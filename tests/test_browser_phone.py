@@ -126,3 +126,32 @@ def test_on_a_wide_screen_the_sidebar_stays_open(server):
     page.wait_for_timeout(1000)
     assert sidebar_open(page)
     page.context.close()
+
+
+def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_bar(mnist, tmp_path, monkeypatch):
+    """No MNIST anywhere and no network (every mirror refused at once through a dead proxy):
+    Home shows why and the fix, wrapped to the screen, without the download's empty bar."""
+    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    dead = "http://127.0.0.1:9"
+    env = {"XDG_CACHE_HOME": str(tmp_path), "https_proxy": dead, "http_proxy": dead, "HTTPS_PROXY": dead}
+    with streamlit_server(env=env) as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_page(viewport=PHONE)
+        page.goto(base_url + "/")
+        alert = page.locator('[data-testid="stAlert"]', has_text="The MNIST data is not available")
+        alert.wait_for(timeout=90_000)
+        wait_for_app(page)
+        alert.scroll_into_view_if_needed()
+        assert "could not download MNIST" in alert.inner_text()
+        fix = alert.get_by_text("MNIST_DATA_DIR=/path/to/that/directory", exact=False)
+        fix.scroll_into_view_if_needed()
+        box, screen = fix.bounding_box(), page.viewport_size
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= screen["width"]
+        overflowing = alert.evaluate(
+            "a => [a, ...a.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.tagName)"
+        )
+        assert overflowing == [], f"parts of the message scroll sideways: {overflowing}"
+        assert page.locator('[data-testid="stProgress"]').count() == 0
+        browser.close()

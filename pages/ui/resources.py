@@ -10,7 +10,6 @@ when it cannot be had.
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 
@@ -103,8 +102,7 @@ def require_dataset(stop: bool = True) -> Mnist | None:
             _download_with_progress()
         return dataset()
     except DataError as exc:
-        fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", str(exc))), default=0))
-        st.error(f"**The MNIST data is not available.**\n\n{fence}\n{exc}\n{fence}")
+        st.error(f"**The MNIST data is not available.**\n\n{text_lines(str(exc))}")
         if stop:
             st.stop()
         return None
@@ -121,7 +119,23 @@ def _download_with_progress() -> None:
         size = f" of {total / 1e6:.1f} MB" if total else ""
         bar.progress(fraction, text=f"Downloading MNIST: {name}, {done / 1e6:.1f}{size}")
 
-    with _download_lock():  # one session downloads; the others wait for it
-        if find_data_dir() is None:
-            download(default_cache_dir(), progress=report)
-    bar.empty()
+    try:
+        with _download_lock():  # one session downloads; the others wait for it
+            if find_data_dir() is None:
+                download(default_cache_dir(), progress=report)
+    finally:
+        bar.empty()  # a failed download too: its error says what happened, not an empty bar
+
+
+def text_lines(text: str) -> str:
+    """A message of several lines (the data layer's, with indented paths and file names) as
+    Markdown that shows exactly its characters, line by line with their indents, and wraps on
+    a phone: no code block, which would scroll sideways and hide the end of every long line
+    (the ``MNIST_DATA_DIR=...`` fix)."""
+    from pages.ui.wording import plain  # wording builds on state, which builds on this module
+
+    lines = []
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        lines.append("\u00a0" * indent + plain(line.strip()))
+    return "  \n".join(lines)
