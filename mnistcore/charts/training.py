@@ -279,14 +279,14 @@ def network_chart(
             for y2 in positions[layer + 1][0]
         ]
     names = _layer_names(layer_sizes, activation, loss)
-    titles = [{"layer": i, "y": 1.22, "text": title} for i, (title, _) in enumerate(names)]
-    details = [{"layer": i, "y": 1.11, "text": detail} for i, (_, detail) in enumerate(names)]
+    titles = [{"layer": i, "y": 1.31, "text": title} for i, (title, _) in enumerate(names)]
+    details = [{"layer": i, "y": 1.245, "text": detail} for i, (_, detail) in enumerate(names)]  # two lines down
     weights = [
-        {"layer": i + 0.5, "y": -0.14, "text": f"{a * b:,} weights + {b:,} biases"}
+        {"layer": i + 0.5, "y": -0.08, "text": f"{a * b:,} weights + {b:,} biases"}  # two lines down
         for i, (a, b) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))
     ]
     x = alt.X("layer:Q", axis=None, scale=alt.Scale(domain=[-0.5, len(layer_sizes) - 0.5]))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.22, 1.3]))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.22, 1.37]))
     connections = (
         alt.Chart(pd.DataFrame(edges))
         .mark_rule(color="#8DA2CC", opacity=0.45, strokeWidth=0.8)
@@ -308,12 +308,19 @@ def network_chart(
     last = len(layer_sizes) - 1
     ys, truncated = positions[last]
     digits = [] if truncated else [{"layer": last + 0.13, "y": y, "text": str(d)} for d, y in enumerate(reversed(ys))]
+
+    def font(largest: float, chars: float) -> alt.ExprRef:
+        """``largest`` px, smaller when the chart is too narrow for labels of about ``chars``
+        characters side by side (a phone): no label runs into its neighbour's."""
+        return alt.ExprRef(expr=f"clamp(width / {len(layer_sizes) * chars * 0.6:g}, 7, {largest})")
+
     return alt.layer(
         connections,
         circles,
         text(digits, fontSize=12, color="#1B2233", align="left"),
         text(gaps, fontSize=22, color="#1F4FB4"),
-        text(titles, fontSize=14, fontWeight="bold", color="#1B2233"),
-        text(details, fontSize=12, color="#4A5670"),
-        text(weights, fontSize=11, color="#4A5670"),
+        text(titles, fontSize=font(14, 9), fontWeight="bold", color="#1B2233"),
+        # Two lines each: '128 units' over 'relu', '100,352 weights' over '128 biases'.
+        text(details, fontSize=font(12, 11), color="#4A5670", lineBreak=" · ", baseline="top"),
+        text(weights, fontSize=font(11, 16), color="#4A5670", lineBreak=" + ", baseline="top"),
     ).properties(height=height)
