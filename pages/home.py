@@ -11,6 +11,16 @@ from pages.ui.resources import dataset_location, require_dataset
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import accuracy_text, model_source, model_title, trained_when
 
+CARD_KEY = "home_card_"  # each page's card: a container whose whole area is the page's link
+CARD_STYLE = f"""<style>
+[class*="st-key-{CARD_KEY}"] {{ position: relative; }}
+[class*="st-key-{CARD_KEY}"] .stElementContainer {{ position: static; }}
+[class*="st-key-{CARD_KEY}"] [data-testid="stPageLink"] a::after {{
+  content: ""; position: absolute; inset: 0; z-index: 1;
+}}
+[class*="st-key-{CARD_KEY}"]:hover {{ border-color: rgba(31, 79, 180, 0.6); background: rgba(31, 79, 180, 0.04); }}
+</style>"""
+
 ensure_app_shell()
 st.title("Watch backprop learn")
 st.markdown(
@@ -22,9 +32,10 @@ st.markdown(
 
 others = [page for page in navigation.PAGES if page is not navigation.HOME]
 for column, page in zip(st.columns(len(others)), others):
-    with column.container(border=True):
+    with column.container(border=True, key=f"{CARD_KEY}{page.title.lower()}"):
         st.page_link(page.path, label=page.title, icon=page.icon)
         st.caption(page.blurb)
+st.html(CARD_STYLE)  # the whole card is its link
 
 model = state.current_model()
 network_col, facts_col = st.columns([3, 2], gap="large")

@@ -155,3 +155,39 @@ def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_b
         assert overflowing == [], f"parts of the message scroll sideways: {overflowing}"
         assert page.locator('[data-testid="stProgress"]').count() == 0
         browser.close()
+
+
+def test_home_cards_are_links_all_over_and_the_diagram_labels_never_overlap_on_a_phone(server):
+    page = new_page(server, PHONE)
+    page.goto(page.base_url + "/")
+    wait_for_app(page)
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stVegaLiteChart"] svg text') !== null""", timeout=30_000
+    )
+    page.wait_for_timeout(500)
+    boxes = page.eval_on_selector(
+        '[data-testid="stVegaLiteChart"]',
+        """chart => [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim()).map(t => {
+               const r = t.getBoundingClientRect();
+               return {text: t.textContent, x: r.x, y: r.y, right: r.right, bottom: r.bottom};
+           })""",
+    )
+    assert len(boxes) >= 15  # titles, details, weight counts, digits
+
+    def overlap(a, b) -> bool:
+        wide = min(a["right"], b["right"]) - max(a["x"], b["x"])
+        high = min(a["bottom"], b["bottom"]) - max(a["y"], b["y"])
+        return wide > 1 and high > 1
+
+    overlaps = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if overlap(a, b)]
+    assert overlaps == [], f"labels of the network diagram overlap at {PHONE['width']} px: {overlaps}"
+    screen = page.viewport_size["width"]
+    assert all(0 <= box["x"] and box["right"] <= screen for box in boxes), "a label runs off the screen"
+
+    # A card is a link all over, not only its title: tap its description.
+    blurb = page.get_by_text("What each hidden unit looks for")
+    blurb.scroll_into_view_if_needed()
+    box = blurb.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url("**/weights", timeout=30_000)
+    page.context.close()
