@@ -29,7 +29,7 @@ from pages.ui.backprop_sections import check_section, code_link, step_lab, step_
 from pages.ui.digit_picker import digit_from_link, pick_digit
 from pages.ui.resources import require_dataset
 from pages.ui.shell import ensure_app_shell
-from pages.ui.wording import model_source, model_title
+from pages.ui.wording import a_digit, model_source, model_title
 
 
 def forward_section(p, net: MLP) -> None:
@@ -112,7 +112,7 @@ x, label, what = pick_digit(data)
 lab = step_lab(model, x, label)
 p = digit_pass(lab.network, x, label)
 picture, summary = st.columns([1, 3])
-picture.image(digit_picture(x, scale=5), caption=f"{what}: a {label}")
+picture.image(digit_picture(x, scale=5), caption=f"{what}: {a_digit(label)}")
 summary.metric(
     "The network reads it as",
     str(p.predicted),

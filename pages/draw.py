@@ -21,7 +21,7 @@ from mnistcore.engine.model import TrainedModel
 from pages.ui import navigation, state
 from pages.ui.canvas import canvas_ui
 from pages.ui.shell import ensure_app_shell
-from pages.ui.wording import predicting_with, push_explanation
+from pages.ui.wording import a_digit, predicting_with, push_explanation
 
 PROBABILITY_CHART_HEIGHT = 240  # px, axes and title included
 VIEW_SCALE = 5  # the 28x28 input shown at 140 px, crisp
@@ -54,7 +54,7 @@ def prediction_ui(prediction: Prediction | None) -> None:
         runner_up = int(np.argsort(prediction.probabilities)[-2])
         st.warning(
             f"Not sure: the best guess has under {NOT_SURE_THRESHOLD:.0%}. "
-            f"It might be a {prediction.digit} or a {runner_up}; try a clearer, larger digit.",
+            f"It might be {a_digit(prediction.digit)} or {a_digit(runner_up)}; try a clearer, larger digit.",
             icon=":material/help:",
         )
     chart = draw_charts.probability_bars(prediction.probabilities, prediction.digit)

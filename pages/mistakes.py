@@ -13,14 +13,32 @@ from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
 from mnistcore.engine.model import percent
-from pages.ui import navigation, state
+from pages.ui import navigation, shell, state
 from pages.ui.insight_header import evaluated_model_header
-from pages.ui.state import MISTAKES_INSPECT, MISTAKES_ORDER, MISTAKES_PAGE, MISTAKES_PREDICTED, MISTAKES_TRUE
+from pages.ui.state import (
+    MISTAKES_INSPECT,
+    MISTAKES_ORDER,
+    MISTAKES_PAGE,
+    MISTAKES_PREDICTED,
+    MISTAKES_SCROLL,
+    MISTAKES_TRUE,
+)
+from pages.ui.wording import a_digit
 
 PER_PAGE = 24
 BACKPROP = navigation.BACKPROP.path
 BACKPROP_HELP = "Open this digit on the Backprop page: forward and backward through the network."
 GALLERY_COLUMNS = 8
+GALLERY_ANCHOR = "misclassified-test-digits"  # the gallery's heading, scrolled to after a confusion-cell click
+ITEM_KEY = "mistake_item_"  # each digit of the gallery: a container whose whole area is its Backprop link
+ITEM_STYLE = f"""<style>
+[class*="st-key-{ITEM_KEY}"] {{ position: relative; border-radius: 0.5rem; }}
+[class*="st-key-{ITEM_KEY}"] .stElementContainer {{ position: static; }}
+[class*="st-key-{ITEM_KEY}"] [data-testid="stPageLink"] a::after {{
+  content: ""; position: absolute; inset: 0; z-index: 1;
+}}
+[class*="st-key-{ITEM_KEY}"]:hover {{ background: rgba(31, 79, 180, 0.08); }}
+</style>"""
 DIGITS = ["Any", *range(10)]
 ORDER_LABELS = {
     "most_confident": "Most confident mistakes first",
@@ -41,6 +59,7 @@ def filter_from_click(chart_key: str) -> None:
     true_digit, predicted_digit = int(points[0]["true"]), int(points[0]["predicted"])
     st.session_state[MISTAKES_TRUE] = true_digit
     st.session_state[MISTAKES_PREDICTED] = "Any" if predicted_digit == true_digit else predicted_digit
+    st.session_state[MISTAKES_SCROLL] = True  # the gallery is below the charts: bring it into view
     reset_page()
 
 
@@ -101,13 +120,15 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     info_col.markdown(
         f"**{len(indices):,}** mistakes for {describe_filter(true_digit, predicted_digit)}; "
         f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each digit: true → predicted · the network's "
-        "confidence in its answer; then its confidence in the true digit · the test-set index."
+        "confidence in its answer; then its confidence in the true digit · the test-set index. "
+        "Click a digit to follow it through backprop."
     )
     columns = st.columns(GALLERY_COLUMNS)
     for position, mistake in enumerate(shown):
-        with columns[position % GALLERY_COLUMNS]:
+        with columns[position % GALLERY_COLUMNS].container(key=f"{ITEM_KEY}{position}"):  # a link all over
             st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake))
             st.page_link(BACKPROP, label="Backprop", query_params={"digit": mistake.index}, help=BACKPROP_HELP)
+    st.html(ITEM_STYLE)
     return shown
 
 
@@ -118,7 +139,7 @@ def closer_look(ev, data, shown: list) -> None:
     chosen = st.selectbox(
         "Look closer at one of these digits",
         list(by_index),
-        format_func=lambda i: f"#{i}: a {by_index[i].true} the network read as {by_index[i].predicted}",
+        format_func=lambda i: f"#{i}: {a_digit(by_index[i].true)} the network read as {by_index[i].predicted}",
         key=MISTAKES_INSPECT,
     )
     mistake = by_index[chosen]
@@ -145,7 +166,9 @@ def main() -> None:
     state.persist(MISTAKES_ORDER, "most_confident")
     charts_row(ev, as_digit(true_choice), as_digit(predicted_choice))
 
-    st.subheader("Misclassified test digits")
+    st.subheader("Misclassified test digits", anchor=GALLERY_ANCHOR)
+    if st.session_state.pop(MISTAKES_SCROLL, False):
+        shell.scroll_to(GALLERY_ANCHOR)
     true_digit, predicted_digit, order = filter_controls()
     indices = ev.mistakes(true_digit, predicted_digit, order)
     if len(indices) == 0:

@@ -127,6 +127,15 @@ def test_closer_look_shows_the_chosen_digit(default_eval):
     assert f"Test digit #{chosen}: true {true}, predicted {predicted}" in captions
 
 
+def test_the_closer_look_says_an_8(mnist):
+    at = open_page()
+    at.selectbox(key="mistakes_true").set_value(8)
+    rerun(at)
+    options = at.selectbox(key="mistakes_inspect").options
+    assert options and all(": an 8 the network read as " in option for option in options)
+    assert not any(" a 8" in option for option in options)
+
+
 def test_filters_survive_a_visit_to_another_page(mnist):
     at = open_page()
     at.selectbox(key="mistakes_true").set_value(5)
@@ -183,7 +192,7 @@ def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
     with streamlit_server() as base_url, playwright_api.sync_playwright() as playwright:
         browser = launch_browser(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page = browser.new_page(viewport={"width": 1400, "height": 900})  # the gallery starts below
             page.goto(base_url)
             wait_for_app(page)
             page.locator('[data-testid="stSidebarNavLink"]', has_text="Mistakes").click()
@@ -200,6 +209,22 @@ def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
                 captions = page.locator('[data-testid="stImageCaption"]').all_inner_texts()
                 pairs = {tuple(c.split("·")[0].split("→")) for c in captions if "→" in c}
                 assert pairs == {(f"{true} ", f" {predicted} ")}
+                # The filtered gallery is brought into view: its heading near the top of the screen.
+                heading = page.locator("#misclassified-test-digits")
+                page.wait_for_function(
+                    "() => { const r = document.getElementById('misclassified-test-digits')"
+                    ".getBoundingClientRect(); return r.top >= -5 && r.top < 200; }",
+                    timeout=10_000,
+                )
+                assert heading.is_visible()
+            # A digit of the gallery is a link all over: clicking its picture opens it on Backprop.
+            first = page.locator('[class*="st-key-mistake_item_0"]')
+            caption = first.locator('[data-testid="stImageCaption"]').inner_text()
+            index = int(caption.rsplit("#", 1)[1])
+            picture = first.locator("img").bounding_box()
+            page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+            page.wait_for_url(f"**/backprop?digit={index}", timeout=30_000)
+            wait_for_app(page, timeout=60)
             assert exceptions_on(page) == []
         finally:
             browser.close()
@@ -210,6 +235,7 @@ def click_cell(page, true: int, predicted: int) -> None:
     from mnistcore.charts.insight import CELL_PX
 
     svg = page.locator('[data-testid="stVegaLiteChart"] svg').first
+    svg.scroll_into_view_if_needed()  # after a click the page scrolls down to the gallery
     box = svg.bounding_box()
     group = svg.locator("g").first.get_attribute("transform")
     left, top = map(float, re.search(r"translate\(([\d.]+),([\d.]+)\)", group).groups())
@@ -224,3 +250,9 @@ def test_caption_pattern_matches_the_page_format():
 
     caption = mistake_caption(Mistake(index=12, true=3, predicted=5, confidence=0.5, true_confidence=0.25))
     assert CAPTION.match(caption).groups() == ("3", "5", "50", "3", "25", "12")
+
+
+def test_a_digit_takes_the_article_of_its_spoken_name():
+    from pages.ui.wording import a_digit
+
+    assert [a_digit(d) for d in (0, 3, 8)] == ["a 0", "a 3", "an 8"]

@@ -59,7 +59,7 @@ def test_the_shared_glue_is_found():
 
 
 def closing_scripts(at: AppTest) -> list[str]:
-    return [element.proto.body for element in at.get("html") if "close-sidebar-on-phones" in element.proto.body]
+    return [element.proto.body for element in at.get("html") if "stSidebarCollapseButton" in element.proto.body]
 
 
 def test_the_sidebar_closing_script_is_sent_once_per_move_on(mnist):

@@ -1,10 +1,12 @@
 """The app shell: ``app.py`` runs every page inside ``app_shell()``, and every page calls
 ``ensure_app_shell()`` first, so that no page is ever shown without app.py around it (its
 navigation, wide layout and sidebar lines). ``close_sidebar_on_phones`` closes the sidebar
-on a narrow screen once the visitor has moved on (another page, a new run)."""
+on a narrow screen once the visitor has moved on (another page, a new run); it and
+``scroll_to`` run a small script of the app's own in the browser (``run_in_browser``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.ui.state import JOB, SHELL_RERUNS, SHELL_SHOWN, SHELL_SIDEBAR_CLOSINGS
+from pages.ui.state import JOB, SHELL_RERUNS, SHELL_SCRIPTS, SHELL_SHOWN
 
 APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 _IN_APP_SHELL: ContextVar[bool] = ContextVar("in_app_shell", default=False)
@@ -62,24 +64,35 @@ def ensure_app_shell() -> None:
     st.rerun()
 
 
+SCRIPT_HTML = """<div class="app-shell-script" data-run="{run}"></div>
+<style>.stElementContainer:has(.app-shell-script) {{ display: none; }}</style>
+<script>{script}</script>"""
+
+
+def run_in_browser(script: str) -> None:
+    """Run ``script`` (JavaScript of this app's own, never text from outside) once in the
+    visitor's browser, where this is called: ``st.html`` with JavaScript, its element hidden.
+    Each one carries a new counter, so the browser runs it even if the same script ran before."""
+    run = st.session_state[SHELL_SCRIPTS] = st.session_state.get(SHELL_SCRIPTS, 0) + 1
+    st.html(SCRIPT_HTML.format(run=run, script=script), unsafe_allow_javascript=True)
+
+
 # Streamlit's own rule for an overlaying sidebar: a window at most its "md" breakpoint (768 px) wide.
 NARROW_SCREEN = "(max-width: 767.98px)"
-CLOSE_SIDEBAR_HTML = """<div class="close-sidebar-on-phones" data-run="{run}"></div>
-<style>.stElementContainer:has(.close-sidebar-on-phones) {{ display: none; }}</style>
-<script>
-(() => {{
-  if (!window.matchMedia("{narrow}").matches) return;
+CLOSE_SIDEBAR_SCRIPT = """
+(() => {
+  if (!window.matchMedia("__NARROW__").matches) return;
   let tries = 0;
-  const close = () => {{
+  const close = () => {
     const sidebar = document.querySelector('[data-testid="stSidebar"]');
     if (sidebar && sidebar.getAttribute("data-collapsed") === "true") return;
     const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
     if (button) button.click();
     if (++tries < 20) setTimeout(close, 100);
-  }};
+  };
   close();
-}})();
-</script>"""
+})();
+""".replace("__NARROW__", NARROW_SCREEN)
 
 
 def close_sidebar_on_phones(page: str) -> None:
@@ -88,14 +101,46 @@ def close_sidebar_on_phones(page: str) -> None:
 
     Streamlit closes it after a tap on a page link only for a browser that calls itself a
     phone, never after a button, and it keeps the visitor's last open/closed choice per app
-    in the browser's storage, so ``initial_sidebar_state`` does not help. This sends a small
-    script (``st.html`` with JavaScript, its element hidden) that presses the sidebar's own
-    close button when the window is at most 768 px wide, as the visitor would; a wider
-    window keeps its sidebar. Each script is new (it carries a counter), so it runs once."""
+    in the browser's storage, so ``initial_sidebar_state`` does not help. This runs a small
+    script (``run_in_browser``) that presses the sidebar's own close button when the window
+    is at most 768 px wide, as the visitor would; a wider window keeps its sidebar."""
     job = st.session_state.get(JOB)
     shown = (page, job.id if job is not None else None)
     if st.session_state.get(SHELL_SHOWN) == shown:
         return
     st.session_state[SHELL_SHOWN] = shown
-    run = st.session_state[SHELL_SIDEBAR_CLOSINGS] = st.session_state.get(SHELL_SIDEBAR_CLOSINGS, 0) + 1
-    st.html(CLOSE_SIDEBAR_HTML.format(run=run, narrow=NARROW_SCREEN), unsafe_allow_javascript=True)
+    run_in_browser(CLOSE_SIDEBAR_SCRIPT)
+
+
+def scroll_to(anchor: str) -> None:
+    """Scroll the page so that the element with id ``anchor`` (a heading's ``anchor=``) is near
+    the top, once it is drawn: call it just after that element. For two seconds the page may
+    still grow or shrink above it (a chart drawn again, pictures arriving): it is put back at
+    the top each time, unless the visitor scrolls or types first."""
+    run_in_browser(
+        """
+(() => {
+  let tries = 0, done = false;
+  const go = () => {
+    const target = document.getElementById(__ANCHOR__);
+    if (!target) {
+      if (++tries < 30) setTimeout(go, 100);
+      return;
+    }
+    target.style.scrollMarginTop = "4rem";  // below the app's header
+    const place = () => { if (!done) target.scrollIntoView({block: "start"}); };  // at once, not smooth
+    place();
+    const stop = () => { done = true; };
+    for (const event of ["wheel", "touchstart", "keydown", "mousedown"]) {
+      window.addEventListener(event, stop, {once: true, passive: true});
+    }
+    const page = document.querySelector('[data-testid="stMainBlockContainer"]');
+    if (!page) return;
+    const watcher = new ResizeObserver(place);
+    watcher.observe(page);
+    setTimeout(() => { done = true; watcher.disconnect(); }, 2000);
+  };
+  go();
+})();
+""".replace("__ANCHOR__", json.dumps(anchor))
+    )

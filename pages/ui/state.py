@@ -38,7 +38,7 @@ T = TypeVar("T")
 # The app shell (data)
 SHELL_RERUNS = "_app_shell_reruns"  # reruns asked for by ensure_app_shell in a row
 SHELL_SHOWN = "_app_shell_shown"  # (page, job id) of the last full run: what the visitor last moved on to
-SHELL_SIDEBAR_CLOSINGS = "_app_shell_sidebar_closings"  # sidebar-closing scripts sent so far (each one new)
+SHELL_SCRIPTS = "_app_shell_scripts"  # scripts run in the browser so far (each one new: shell.run_in_browser)
 
 # The session's model and training (data; every page reads them)
 MODEL = "model"  # the current TrainedModel; absent: the shipped default is used
@@ -68,6 +68,7 @@ RERUN_PAGE = "_rerun_page"  # set by a callback in the live view (a fragment): t
 # Mistakes page (widgets)
 MISTAKES_TRUE, MISTAKES_PREDICTED = "mistakes_true", "mistakes_predicted"
 MISTAKES_ORDER, MISTAKES_PAGE, MISTAKES_INSPECT = "mistakes_order", "mistakes_page", "mistakes_inspect"
+MISTAKES_SCROLL = "_mistakes_scroll"  # (data) a confusion cell was clicked: bring its mistakes into view
 
 # Weights page (widgets)
 WEIGHTS_UNITS_PAGE, WEIGHTS_UNIT = "weights_units_page", "weights_unit"

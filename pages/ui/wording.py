@@ -43,6 +43,11 @@ def plain(text: object) -> str:
     return _PUNCTUATION.sub(lambda match: "\\" + match.group(), _LINK_JOINTS.sub(WORD_JOINER, one_line))
 
 
+def a_digit(digit: int) -> str:
+    """'a 3', 'an 8': a digit with the article its spoken name takes ('eight' is the one vowel)."""
+    return f"{'an' if int(digit) == 8 else 'a'} {digit}"
+
+
 def model_source(model: TrainedModel) -> str:
     """Where the model came from, in words, as Markdown (an uploaded file's name is escaped)."""
     if state.is_default(model):
