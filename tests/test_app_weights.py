@@ -169,3 +169,16 @@ def test_a_diverged_model_still_renders_with_a_warning(mnist, page):
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("diverged" in w.value for w in at.warning)
+
+
+def test_weights_still_near_their_random_start_point_to_the_change_view(mnist, default_model):
+    """The seed's network moves its weights little from their uniform [-1, 1] start: its tiles
+    look like noise, so the page says so and points to 'Change since the start of training'."""
+    seed = train(PRESETS["seed"].replace(steps=2000, eval_every=1000), mnist, name="seed")
+    at = open_page(seed)
+    (hint,) = [i.value for i in at.info if "still look like noise" in i.value]
+    assert "**Change since the start of training**" in hint
+    at.radio(key="weights_view").set_value("Change since the start of training")
+    rerun(at)
+    assert not [i for i in at.info if "still look like noise" in i.value]  # the hint is for the plain view
+    assert not [i for i in open_page().info if "still look like noise" in i.value]  # the default model learned
