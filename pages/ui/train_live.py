@@ -1,5 +1,7 @@
 """The Train page's live view of the session's run: queued (its place), running (progress,
-latest metrics, pause/resume/stop), or ended (how, and its numbers), with its curves.
+latest metrics, the time left at the run's own speed, pause/resume/stop), or ended (how, and
+its numbers), with its curves. A run whose network did not learn (``job.outcome``) is said so
+plainly, with the evidence; its network replaces the current model only on "Use it anyway".
 
 The run trains in a background job (``mnistcore.server.jobs``); this only reads its history.
 A fragment redraws the view twice a second while a run is active, then triggers one full
