@@ -128,17 +128,16 @@ def test_on_a_wide_screen_the_sidebar_stays_open(server):
     page.context.close()
 
 
-def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_bar(mnist, tmp_path, monkeypatch):
+def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_bar(server, tmp_path, monkeypatch):
     """No MNIST anywhere and no network (every mirror refused at once through a dead proxy):
     Home shows why and the fix, wrapped to the screen, without the download's empty bar."""
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    _, browser = server  # its browser; this test serves the app without data
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     dead = "http://127.0.0.1:9"
     env = {"XDG_CACHE_HOME": str(tmp_path), "https_proxy": dead, "http_proxy": dead, "HTTPS_PROXY": dead}
-    with streamlit_server(env=env) as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport=PHONE)
+    with streamlit_server(env=env) as base_url:
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
         page.goto(base_url + "/")
         alert = page.locator('[data-testid="stAlert"]', has_text="The MNIST data is not available")
         alert.wait_for(timeout=90_000)
@@ -154,7 +153,7 @@ def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_b
         )
         assert overflowing == [], f"parts of the message scroll sideways: {overflowing}"
         assert page.locator('[data-testid="stProgress"]').count() == 0
-        browser.close()
+        context.close()
 
 
 def test_home_cards_are_links_all_over_and_the_diagram_labels_never_overlap_on_a_phone(server):
