@@ -17,6 +17,7 @@ Never runs ``playwright install``: the browser is the system's ``/usr/bin/chromi
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -49,6 +50,12 @@ def require(condition: bool, message: str) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+def require_browser() -> None:
+    """``require`` Playwright and Chromium, the two things every browser test needs."""
+    require(importlib.util.find_spec("playwright") is not None, "playwright is not installed (pip install playwright)")
+    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
 
 
 def chromium_path() -> str | None:

@@ -12,7 +12,7 @@ try:
 except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server, wait_for_app
+from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,7 @@ def loss_on_this_digit(page) -> float:
 
 
 def test_a_mistake_opened_on_the_backprop_page_learns_from_three_steps(mnist):
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})

@@ -20,11 +20,10 @@ except ImportError:  # optional locally; CI installs it
 
 from mnistcore.charts.training import RUN_COLOURS
 from tests.browser_support import (
-    chromium_path,
     exceptions_on,
     launch_browser,
     open_train_page,
-    require,
+    require_browser,
     streamlit_server,
     wait_for_app,
 )
@@ -56,8 +55,7 @@ CHART_FIGURES = """() => [...document.querySelectorAll('[data-testid="stVegaLite
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url:
         yield base_url
 

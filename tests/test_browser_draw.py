@@ -31,7 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server  # noqa: E402
+from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server  # noqa: E402
 
 try:
     from playwright.sync_api import sync_playwright
@@ -285,8 +285,7 @@ def open_draw_page(page, base_url: str) -> None:
 @pytest.fixture(scope="module")
 def served():
     """(Chromium, base URL) of a fresh ``streamlit run app.py``, for this module's pages."""
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         try:

@@ -24,7 +24,7 @@ try:
 except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
-from tests.browser_support import chromium_path, exceptions_on, launch_browser, require, streamlit_server, wait_for_app
+from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TITLES = {
@@ -72,8 +72,7 @@ def check_page(page, title: str, timeout: float = 120.0) -> list[str]:
 
 
 def test_first_visitors_of_a_fresh_server_all_get_their_page_inside_the_app_shell(mnist):
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     results = []
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)

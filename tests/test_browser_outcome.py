@@ -13,11 +13,10 @@ except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
 from tests.browser_support import (
-    chromium_path,
     exceptions_on,
     launch_browser,
     open_train_page,
-    require,
+    require_browser,
     streamlit_server,
     wait_for_app,
 )
@@ -30,8 +29,7 @@ def sidebar_model_line(page) -> str:
 
 
 def test_a_collapsed_run_is_not_announced_as_a_success(mnist):
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})

@@ -12,11 +12,10 @@ except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
 from tests.browser_support import (
-    chromium_path,
     exceptions_on,
     launch_browser,
     open_train_page,
-    require,
+    require_browser,
     streamlit_server,
     wait_for_app,
 )
@@ -28,8 +27,7 @@ WIDE = {"width": 1400, "height": 1000}
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         yield base_url, browser

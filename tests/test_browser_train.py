@@ -22,12 +22,11 @@ from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESETS
 from pages.ui.resources import DEFAULT_MODEL_PATH
 from tests.browser_support import (
-    chromium_path,
     exceptions_on,
     launch_browser,
     open_train_page,
     press_train,
-    require,
+    require_browser,
     streamlit_server,
     wait_for_app,
 )
@@ -40,8 +39,7 @@ STEP_TEXT = re.compile(r"(?:Step|Paused at) ([\d,]+) of ([\d,]+)")
 @pytest.fixture(scope="module")
 def browser_page(mnist):
     """A Chromium page on a fresh ``streamlit run app.py``; collects JavaScript errors."""
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     with streamlit_server() as base_url, sync_playwright() as playwright:
         browser = launch_browser(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1400})

@@ -21,10 +21,10 @@ except ImportError:  # optional locally; CI installs it
 
 from tests.browser_support import (
     PROJECT_ROOT,
-    chromium_path,
     exceptions_on,
     launch_browser,
     require,
+    require_browser,
     streamlit_server,
     wait_for_app,
 )
@@ -39,8 +39,7 @@ def fresh_python(mnist) -> str:
     python = os.environ.get("FRESH_VENV_PYTHON", "")
     require(bool(python), "FRESH_VENV_PYTHON is not set (a venv with only requirements.txt installed)")
     require(Path(python).exists(), f"FRESH_VENV_PYTHON={python} does not exist")
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     return python
 
 

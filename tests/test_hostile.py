@@ -202,16 +202,14 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
     except ImportError:
         sync_playwright = None
     from tests.browser_support import (
-        chromium_path,
         exceptions_on,
         launch_browser,
         open_train_page,
-        require,
+        require_browser,
         streamlit_server,
     )
 
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     huge = tmp_path / "huge.npz"
     with open(huge, "wb") as file:  # one byte over the limit, without holding it in memory
         file.truncate(train_runs.MAX_UPLOAD_BYTES + 1)
@@ -250,17 +248,15 @@ def test_in_the_browser_hostile_links_file_names_and_model_names_make_no_link_im
     from urllib.parse import urlencode, urlsplit
 
     from tests.browser_support import (
-        chromium_path,
         exceptions_on,
         launch_browser,
         open_train_page,
-        require,
+        require_browser,
         streamlit_server,
         wait_for_app,
     )
 
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
+    require_browser()
     checkpoint = tmp_path / HOSTILE_FILE_NAME
     checkpoint.write_bytes(hostile_checkpoint())
     live = 'a[href*="evil"], img[src*="evil"], img[src="x"], script:has-text("alert")'

@@ -13,7 +13,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
-from mnistcore.engine.config import MAX_HISTORY_EVENTS, TrainConfig, parameter_count
+from mnistcore.engine.config import MAX_HISTORY_EVENTS, parameter_count
 from mnistcore.engine.model import estimated_checkpoint_bytes
 from mnistcore.engine.network import MLP
 from mnistcore.engine.presets import PRESETS
@@ -26,18 +26,7 @@ from mnistcore.server.limits import (
     estimated_run_memory,
 )
 from mnistcore.server.tuning import limit_blas_threads
-
-SMALL = TrainConfig(  # as in test_jobs.py
-    hidden=(8,),
-    activation="relu",
-    loss="cross-entropy",
-    init="he",
-    optimizer="momentum",
-    lr=0.05,
-    steps=60,
-    eval_every=20,
-    batch_size=20,
-)
+from tests.test_jobs import SMALL
 
 
 @pytest.mark.parametrize(
