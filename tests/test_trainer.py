@@ -179,7 +179,7 @@ def test_max_seconds_caps_the_run():
     trainer = long_running_trainer(max_seconds=0.3)
     result = trainer.run()
     assert result.status == "stopped"
-    assert 0.3 <= result.train_seconds < 2.0
+    assert 0.3 <= result.train_seconds < 5.0  # stops at the first step after 0.3 s; generous for a loaded machine
     assert result.message == f"Stopped at step {result.steps}: the run reached its time limit of 0.3 s."
     assert result.reason is EndReason.TIME_LIMIT and result.status is RunStatus.STOPPED  # typed, not parsed
 
