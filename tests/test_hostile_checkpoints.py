@@ -36,7 +36,9 @@ from mnistcore.engine.model import TrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "models" / "default.npz"
-REFUSAL_SECONDS = 5.0  # a refusal reads headers only (about 0.1 s); reading the payload would take far longer, and a loaded CI machine must not fail it
+# A refusal reads headers only (about 0.1 s); reading the payload would take far longer. The
+# bound is generous so that a loaded CI machine cannot fail it.
+REFUSAL_SECONDS = 5.0
 REFUSAL_PEAK_MB = 20  # what refusing a hostile file may add to the process's peak memory
 
 # ------------------------------------------------------------------ building hostile files
