@@ -67,6 +67,7 @@ def test_ids_are_unguessable_and_distinct(tmp_path, model):
     store = RunStore(tmp_path)
     ids = {store.save(model) for _ in range(5)}
     assert len(ids) == 5
+    assert all(not runstore.new_run_id().startswith("-") for _ in range(2000))  # never read as a CLI option
     for run_id in ids:
         assert check_run_id(run_id) == run_id and len(run_id) == 24  # 144 random bits
     assert runstore.RUN_ID_BYTES * 8 >= 128
@@ -82,6 +83,7 @@ def test_ids_are_unguessable_and_distinct(tmp_path, model):
         "a" * 25,
         "abc/def" + "a" * 17,
         "a" * 23 + "\x00",
+        "-" + "a" * 23,
         None,
         12,
         "é" * 24,

@@ -58,7 +58,7 @@ except ImportError:  # pragma: no cover
 
 RUN_ID_BYTES = 18  # 144 random bits; token_urlsafe makes them 24 characters
 RUN_ID_CHARS = 24
-_RUN_ID = re.compile(r"[A-Za-z0-9_-]{24}")
+_RUN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{23}")
 INDEX_NAME = "index.sqlite3"
 DEFAULT_MAX_STORE_MB = 2000.0  # 2 GB: 80 runs of the widest network, thousands of small ones
 DEFAULT_MAX_RUNS = 1000
@@ -85,7 +85,12 @@ class RunStoreUnavailable(RunStoreError):
 
 
 def new_run_id() -> str:
-    return secrets.token_urlsafe(RUN_ID_BYTES)
+    """24 random URL-safe characters (about 143.9 bits: ids never start with "-", which a
+    command line would read as an option)."""
+    while True:
+        run_id = secrets.token_urlsafe(RUN_ID_BYTES)
+        if not run_id.startswith("-"):
+            return run_id
 
 
 def is_run_id(text: object) -> bool:
@@ -97,7 +102,9 @@ def check_run_id(text: object) -> str:
     ``../../etc/passwd`` or 10 KB of text never reaches a file name or a query."""
     if not is_run_id(text):
         shown = repr(text[:24] + "...") if isinstance(text, str) and len(text) > 24 else repr(text)[:40]
-        raise BadRunId(f"{shown} is not a run id (a run id is {RUN_ID_CHARS} letters, digits, - or _)")
+        raise BadRunId(
+            f"{shown} is not a run id (a run id is {RUN_ID_CHARS} letters, digits, - or _, not starting with -)"
+        )
     assert isinstance(text, str)
     return text
 
