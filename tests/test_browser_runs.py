@@ -27,7 +27,7 @@ except ImportError:  # optional locally; CI installs it
     sync_playwright = None
 
 pytestmark = pytest.mark.browser
-ENDED = re.compile("now the current model|Finished|Stopped")
+ENDED = re.compile(r"Finished [\d,]+ steps|Stopped at step")
 
 
 def metric_value(page, label: str) -> str:
