@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -280,7 +281,9 @@ class RunStore:
         """Store ``model`` as a new run and return its id. Raises ``RunStoreUnavailable`` (with
         why, in a line) when it cannot: over the per-hour limit, too big, a read-only or full
         disk. Older runs are evicted first to keep the store within its limits."""
-        data = model.to_bytes()
+        buffer = io.BytesIO()
+        checkpoint.save(model, buffer, compress=False)  # the float weights barely compress: speed first
+        data = buffer.getbuffer()
         size = len(data)
         if size > checkpoint.max_file_bytes() or size > self.limits.max_bytes:
             raise RunStoreUnavailable(f"this run's file ({size / 1e6:.1f} MB) is larger than the store allows")
@@ -317,7 +320,7 @@ class RunStore:
             raise RunStoreUnavailable(f"the run could not be stored: {_reason(exc)}") from None
         return run_id
 
-    def _write_file(self, run_id: str, data: bytes) -> None:
+    def _write_file(self, run_id: str, data: bytes | memoryview) -> None:
         """Temp file, fsync, rename into ``runs/``, fsync the folder."""
         temp = self.tmp_dir / f"{run_id}.{secrets.token_hex(4)}.tmp"
         try:
