@@ -110,7 +110,7 @@ def read_link(params: dict[str, str]) -> list[str]:
             warnings.append(f"The trained network in the link could not be opened: {exc}")
         else:
             shared = current not in known
-            source = f"shared run, trained with {short_description(model.config)}" if shared else "your stored run"
+            source = "a shared run, opened from a link" if shared else "your stored run"
             state.set_current_model(model, source, run_id=current, shared=shared)
             st.session_state[state.SETTINGS] = model.config  # Train starts from its settings
             st.session_state[state.PRESET] = matching_preset(model.config)
