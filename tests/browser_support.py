@@ -105,7 +105,8 @@ def streamlit_server(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     full_env = {**os.environ, **(env or {})}
-    if not (env or {}).get("MNIST_RUNS_DIR"):  # runs go to a fresh folder, never the user's cache
+    own_runs_dir = not (env or {}).get("MNIST_RUNS_DIR")
+    if own_runs_dir:  # runs go to a fresh folder, never the user's cache; removed afterwards
         full_env["MNIST_RUNS_DIR"] = tempfile.mkdtemp(prefix="mnist-runs-")
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{port}.log"
     command = [python or sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
@@ -128,6 +129,8 @@ def streamlit_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+            if own_runs_dir:
+                shutil.rmtree(full_env["MNIST_RUNS_DIR"], ignore_errors=True)
 
 
 def launch_browser(playwright, **kwargs):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import tempfile
 import time
@@ -98,3 +99,4 @@ def test_sigkill_while_saving_leaves_a_store_every_page_can_use(mnist):
                 context.close()
         finally:
             browser.close()
+            shutil.rmtree(folder, ignore_errors=True)
