@@ -107,3 +107,23 @@ def test_a_finished_run_is_stored_and_its_id_goes_in_the_url(mnist):
         assert at.query_params["run"] in (job.run_id, [job.run_id])
     stored = RunStore.from_env().load(job.run_id)
     assert stored.fingerprint == job.model.fingerprint
+
+
+def test_training_from_a_shared_run_makes_a_new_run_and_leaves_theirs_alone(mnist):
+    model = small_model(name="theirs")
+    store = RunStore.from_env()
+    theirs = store.save(model, owner="someone else")
+    before = store.run_path(theirs).read_bytes()
+    at = open_with("pages/train.py", {"run": theirs})
+    assert at.session_state["shared_run"] is True
+    train = next(button for button in at.button if button.label == "Train")
+    train.click().run()  # the shared run's own settings (12 steps) are in the form
+    job = at.session_state["job"]
+    assert job.wait(120)
+    at.run()
+    at.run()
+    assert job.run_id and job.run_id != theirs
+    assert [run.run_id for run in at.session_state["runs"]] == [job.run_id]  # only the visitor's own run
+    assert store.run_path(theirs).read_bytes() == before  # the shared run is untouched
+    if at.session_state["run_id"] == job.run_id:  # the new network learned: it is now current, and not shared
+        assert at.session_state["shared_run"] is False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,7 +163,9 @@ def test_the_folder_follows_mnist_runs_dir(tmp_path):
 
 def test_tests_never_write_into_the_real_cache():
     """The autouse fixture in conftest points every test at a temporary folder."""
-    assert "pytest" in os.environ["MNIST_RUNS_DIR"] or "tmp" in os.environ["MNIST_RUNS_DIR"]
+    real_cache = runstore.default_runs_dir({})  # where runs would go without MNIST_RUNS_DIR
+    assert Path(os.environ["MNIST_RUNS_DIR"]) != real_cache
+    assert not Path(os.environ["MNIST_RUNS_DIR"]).is_relative_to(real_cache)
     assert RunStore.from_env().directory == runstore.default_runs_dir()
 
 
