@@ -127,3 +127,20 @@ def test_training_from_a_shared_run_makes_a_new_run_and_leaves_theirs_alone(mnis
     assert store.run_path(theirs).read_bytes() == before  # the shared run is untouched
     if at.session_state["run_id"] == job.run_id:  # the new network learned: it is now current, and not shared
         assert at.session_state["shared_run"] is False
+
+
+def test_an_unusable_store_keeps_the_run_in_the_session_and_says_so(mnist, tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MNIST_RUNS_DIR", str(blocker / "runs"))  # cannot be created: like a read-only disk
+    at = open_with("pages/train.py", {"preset": "seed", "steps": "40"})
+    next(button for button in at.button if button.label == "Train").click().run()
+    job = at.session_state["job"]
+    assert job.wait(120)
+    at.run()
+    at.run()
+    assert not at.exception
+    assert not job.run_id and "cannot be used" in job.store_message
+    assert any("kept in this session only" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert len(at.session_state["runs"]) == 1  # Compare runs still has it, in memory
+    assert "runs" not in at.query_params
