@@ -96,7 +96,8 @@ def read_link(params: dict[str, str]) -> list[str]:
         except RunStoreError as exc:
             warnings.append(f"A run of yours could not be restored: {exc}")
             continue
-        loaded[run_id] = model
+        if run_id == params.get(RUN):
+            loaded[run_id] = model  # the current model: not read twice (the others are dropped at once)
         number = st.session_state.get(state.RUN_COUNTER, 0) + 1
         st.session_state[state.RUN_COUNTER] = number
         records.append(RunRecord.from_model(model, number, run_id=run_id))
