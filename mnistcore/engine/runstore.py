@@ -29,7 +29,10 @@ free disk space included. A store that cannot be written (read-only, full disk) 
 ``RunStoreUnavailable``: callers keep the run in memory and say so.
 
 Deliberate limits: runs are never changed after they are saved (so a shared run cannot be
-altered by anyone); deleting one is eviction's job, or removing the folder's files.
+altered by anyone); deleting one is eviction's job, or removing the folder's files. Two saves
+at the same moment may each find room and together overshoot the limits by one run (the next
+save evicts it). Files are stored uncompressed: float weights barely deflate (7% for
+784-800-10) and deflating took 15 times longer than writing.
 """
 
 from __future__ import annotations

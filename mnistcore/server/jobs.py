@@ -30,7 +30,10 @@ concurrency protocol. A job asks its manager for its queue place and hands back 
 ``_end``, the watchdog) under one lock. Apart, each half would reach into the other's
 privates across modules; together, the locking can be read in one place.
 
-Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
+A job given a run store (``submit(store=...)``) saves its ended run there before it is done
+(``job.run_id``; ``job.store_message`` says why not, and the run then lives in memory only).
+
+Deliberate limits: jobs live in one process (no cross-process queue; only ended runs persist); a
 stopped queued job simply leaves the queue; a liveness check that raises counts as "still
 there" (the run-time cap is the backstop), so a broken check never kills runs.
 """
