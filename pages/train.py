@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui import state, train_form, train_live, train_runs
+from pages.ui import run_links, state, train_form, train_live, train_runs
 from pages.ui.resources import require_dataset
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import plain
@@ -30,4 +30,5 @@ train_runs.compare_runs()
 st.divider()
 st.subheader("Share, save and load")
 train_form.share_link()
+run_links.share_trained_network(train_form.page_url())
 train_runs.save_and_load()

@@ -23,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -95,7 +96,8 @@ def streamlit_server(
 ) -> Iterator[str]:
     """Serve ``entry`` on a free port for the duration of the block; yields the base URL.
 
-    ``env`` adds to the current environment (e.g. ``MNIST_MAX_JOBS``). The server's output
+    ``env`` adds to the current environment (e.g. ``MNIST_MAX_JOBS``); the run store is a
+    new temporary folder unless ``env`` names one in ``MNIST_RUNS_DIR``. The server's output
     goes to ``log_path`` (default: a temporary file whose tail is printed if startup fails).
     ``python`` is the interpreter that runs streamlit (default: this one; e.g. a fresh venv's).
     ``cwd`` is the checkout served (default: this one; benchmarks compare two side by side).
@@ -103,6 +105,9 @@ def streamlit_server(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     full_env = {**os.environ, **(env or {})}
+    own_runs_dir = not (env or {}).get("MNIST_RUNS_DIR")
+    if own_runs_dir:  # runs go to a fresh folder, never the user's cache; removed afterwards
+        full_env["MNIST_RUNS_DIR"] = tempfile.mkdtemp(prefix="mnist-runs-")
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{port}.log"
     command = [python or sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true"]
     command += ["--server.port", str(port), "--browser.gatherUsageStats", "false"]
@@ -124,6 +129,8 @@ def streamlit_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+            if own_runs_dir:
+                shutil.rmtree(full_env["MNIST_RUNS_DIR"], ignore_errors=True)
 
 
 def launch_browser(playwright, **kwargs):

@@ -36,3 +36,10 @@ def mnist():
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """Every test (and every AppTest it runs in this process) stores runs in a temporary
+    folder, never in the user's real cache."""
+    monkeypatch.setenv("MNIST_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))

@@ -30,7 +30,10 @@ concurrency protocol. A job asks its manager for its queue place and hands back 
 ``_end``, the watchdog) under one lock. Apart, each half would reach into the other's
 privates across modules; together, the locking can be read in one place.
 
-Deliberate limits: jobs live in one process (no persistence, no cross-process queue); a
+A job given a run store (``submit(store=...)``) saves its ended run there before it is done
+(``job.run_id``; ``job.store_message`` says why not, and the run then lives in memory only).
+
+Deliberate limits: jobs live in one process (no cross-process queue; only ended runs persist); a
 stopped queued job simply leaves the queue; a liveness check that raises counts as "still
 there" (the run-time cap is the backstop), so a broken check never kills runs.
 """
@@ -51,6 +54,7 @@ from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel, finish, trainer_for
 from mnistcore.engine.outcome import Outcome, assess
+from mnistcore.engine.runstore import RunStore, RunStoreError
 from mnistcore.engine.trainer import RunResult, RunStatus
 from mnistcore.server.limits import (
     DEFAULT_BLAS_THREADS,
@@ -124,6 +128,7 @@ class TrainingJob:
         name: str,
         max_seconds: float | None,
         is_alive: Callable[[], bool] | None = None,
+        store: RunStore | None = None,
     ):
         self.id = job_id
         self.config = config
@@ -145,6 +150,9 @@ class TrainingJob:
         self._outcome: Outcome | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._store = store
+        self.run_id = ""  # the run's id in the run store, once saved there
+        self.store_message = ""  # why the run could not be stored (then it lives in memory only)
 
     # ------------------------------------------------------------------ state, any thread
     @property
@@ -278,10 +286,22 @@ class TrainingJob:
                     self.config.layer_sizes[-1],
                     self.config.loss,
                 )
+                self._store_run()
             self._end(JobStatus(result.status.value))
         except Exception as exc:  # noqa: BLE001 - a job must always end and free its slot
             self._error = f"Training failed: {type(exc).__name__}: {exc}"
             self._end(JobStatus.FAILED)
+
+    def _store_run(self) -> None:
+        """Save the ended run in the run store (when the job has one), before the job is done,
+        so whoever sees it done also sees its ``run_id``; a store that cannot take it leaves
+        the run in memory, and ``store_message`` says why."""
+        if self._store is None or self._model is None:
+            return
+        try:
+            self.run_id = self._store.save(self._model, owner=self.owner)
+        except RunStoreError as exc:
+            self.store_message = str(exc)
 
     def _end(self, status: JobStatus) -> None:
         self.finished_at = time.time()
@@ -343,13 +363,15 @@ class JobManager:
         owner: str = "",
         name: str = "",
         is_alive: Callable[[], bool] | None = None,
+        store: RunStore | None = None,
     ) -> TrainingJob:
         """Create a job training ``config`` on ``data`` (an ``Mnist``); it starts now if a slot
         is free, else it is queued. Raises ``JobRefused`` if the config is over the limits,
         or if ``owner`` (when not empty) already has an active job: one run at a time each.
 
         ``is_alive`` (optional, called from the watchdog thread) says whether the owner is
-        still there; once it has said False for ``owner_grace`` seconds the job is stopped."""
+        still there; once it has said False for ``owner_grace`` seconds the job is stopped.
+        ``store`` (optional): the run store the ended run is saved in (``job.run_id``)."""
         self.check(config)
         with self._lock:  # check and claim the owner's one slot atomically: two clicks, one job
             if owner and (owner in self._owners_submitting or self._active_job_of(owner) is not None):
@@ -357,7 +379,7 @@ class JobManager:
             if owner:
                 self._owners_submitting.add(owner)
         try:
-            job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds, is_alive)
+            job = TrainingJob(next(self._ids), config, data, owner, name, self.max_seconds, is_alive, store)
             job._manager = self
             with self._lock:
                 self._queue.append(job)

@@ -38,6 +38,7 @@ class RunRecord:
     test_accuracy: float | None = None
     validation_accuracy: float | None = None
     train_seconds: float = 0.0
+    run_id: str = ""  # the run's id in the run store ("" when it was not stored)
 
     @property
     def short_label(self) -> str:
@@ -54,7 +55,7 @@ class RunRecord:
         return f"{self.short_label} · {short_description(self.config)}"
 
     @classmethod
-    def from_model(cls, model: TrainedModel, number: int, name: str | None = None) -> RunRecord:
+    def from_model(cls, model: TrainedModel, number: int, name: str | None = None, run_id: str = "") -> RunRecord:
         """From a trained model; ``name`` defaults to the model's."""
         return cls(
             number=number,
@@ -65,13 +66,14 @@ class RunRecord:
             test_accuracy=model.test_accuracy,
             validation_accuracy=model.validation_accuracy,
             train_seconds=model.train_seconds,
+            run_id=run_id,
         )
 
     @classmethod
     def from_job(cls, job: TrainingJob, number: int) -> RunRecord:
         """From an ended job: its model if it has one, else (diverged, failed) its history."""
         if job.model is not None:
-            return cls.from_model(job.model, number, job.name)
+            return cls.from_model(job.model, number, job.name, job.run_id)
         result = job.result
         return cls(
             number=number,

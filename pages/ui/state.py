@@ -48,6 +48,11 @@ COLLECTED_JOB = "collected_job"  # id of the ended job whose model and run were 
 RUNS = "runs"  # finished runs (RunRecord), oldest first, for the comparison chart
 RUN_COUNTER = "run_counter"  # runs numbered so far
 DRAWN_DIGIT = "drawn_digit"  # the last digit drawn on Draw, for Backprop: {"pixels", "predicted"}
+# The run store and the run=<id> link (data; pages/ui/run_links.py)
+RUN_ID = "run_id"  # the current model's id in the run store ("" or absent: not stored)
+SHARED_RUN = "shared_run"  # True: the current model is a run opened from someone's link (read-only)
+RUN_LINK = "run_link"  # the run=/runs= query values last read from or written to the URL
+RUN_LINK_WARNINGS = "run_link_warnings"  # what could not be opened from the last link read
 
 # Train page (data)
 SETTINGS = "settings"  # the settings in use (TrainConfig)
@@ -146,9 +151,24 @@ def current_model() -> TrainedModel:
     return model if model is not None else default_model()
 
 
-def set_current_model(model: TrainedModel, source: str = "trained in this session") -> None:
+def set_current_model(
+    model: TrainedModel, source: str = "trained in this session", run_id: str = "", shared: bool = False
+) -> None:
+    """Make ``model`` the current model; ``run_id``: its id in the run store, which the URL
+    then carries (``run=<id>``); ``shared``: it is someone else's run, opened from a link."""
     st.session_state[MODEL] = model
     st.session_state[MODEL_SOURCE] = source
+    st.session_state[RUN_ID] = run_id
+    st.session_state[SHARED_RUN] = shared
+
+
+def current_run_id() -> str:
+    """The current model's id in the run store, "" when it is not stored."""
+    return st.session_state.get(RUN_ID, "")
+
+
+def is_shared_run() -> bool:
+    return bool(st.session_state.get(SHARED_RUN, False))
 
 
 def is_default(model: TrainedModel) -> bool:
@@ -189,7 +209,7 @@ def collect_finished_job() -> bool:
         return False
     st.session_state[COLLECTED_JOB] = job.id
     if job.model is not None and (job.outcome is None or job.outcome.learned):
-        set_current_model(job.model, "trained in this session")
+        set_current_model(job.model, "trained in this session", run_id=job.run_id)
     if job.events():
         runs = session_runs()
         number = st.session_state.get(RUN_COUNTER, 0) + 1
@@ -203,7 +223,7 @@ def use_job_model(job: TrainingJob) -> None:
     """Make an ended job's network the current model though it did not learn ("Use it anyway");
     a button callback, so it asks the live view for a rerun of the whole page (``RERUN_PAGE``)."""
     if job.model is not None:
-        set_current_model(job.model, "trained in this session")
+        set_current_model(job.model, "trained in this session", run_id=job.run_id)
         st.session_state[RERUN_PAGE] = True
 
 

@@ -22,7 +22,7 @@ from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import TrainingJob
 from mnistcore.server.limits import JobRefused
-from pages.ui import state
+from pages.ui import run_links, state
 from pages.ui.resources import dataset, job_manager
 from pages.ui.state import LENGTH_KEY, UNIT_KEY, setting_key
 from pages.ui.wording import plain
@@ -103,7 +103,7 @@ def store_settings(config: TrainConfig) -> None:
     st.session_state[state.PRESET] = st.session_state[state.PRESET_CHOICE] = share.matching_preset(config)
     st.session_state.update(widget_values(config))
     params = share.settings_to_params(config)
-    st.query_params.from_dict(params)
+    st.query_params.from_dict({**params, **run_links.link_params()})  # the run link stays
     st.session_state[state.LINK_PARAMS] = params
 
 
@@ -119,7 +119,7 @@ def sync_with_link() -> None:
 
     A link read is written back as the settings in use: the URL and the share box then say
     what runs (values clamped, unknown or unreadable ones dropped), never the raw link."""
-    params = st.query_params.to_dict()
+    params = {key: value for key, value in st.query_params.to_dict().items() if key not in run_links.LINK_KEYS}
     if not params:
         store_settings(state.current_settings())
     elif params != st.session_state.get(state.LINK_PARAMS):
@@ -186,6 +186,7 @@ def start_training(config: TrainConfig) -> None:
             owner=state.session_id(),
             name=state.current_preset(),
             is_alive=state.session_liveness(),  # a closed tab stops its run within seconds
+            store=run_links.run_store(),  # the ended run is stored: a reload or a link brings it back
         )
     except JobRefused as exc:
         st.session_state[state.FORM_ERROR] = f"Not started: {exc}"

@@ -125,6 +125,12 @@ def ended(job: TrainingJob) -> None:
             st.success(f"{end_message(job)}{note}", icon=":material/check_circle:")
         else:
             st.info(f"{end_message(job)}{note}", icon=":material/stop_circle:")
+    if job.store_message:
+        st.warning(
+            f"This run is kept in this session only (a reload loses it): not stored on the server, "
+            f"{plain(job.store_message)}.",
+            icon=":material/cloud_off:",
+        )
     if job.result is not None:
         result_metrics(job)
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnistcore {download,train,evaluate,presets}``.
+"""Command line: ``python -m mnistcore {download,train,evaluate,presets,runs}``.
 
 * ``download [--dir DIR]`` fetches and verifies the four MNIST files;
 * ``train`` trains from a preset plus hyperparameter flags, shows a progress bar, prints a
@@ -8,7 +8,9 @@
 * ``evaluate MODEL`` measures a checkpoint's test and validation accuracy. MODEL must be a
   regular file (a directory, a FIFO or a device is named as such, never opened), and it is
   read as ``TrainedModel.load`` reads a stranger's upload;
-* ``presets`` lists the named presets.
+* ``presets`` lists the named presets;
+* ``runs`` lists the run store's runs (``train --save-run`` stores one; ``evaluate RUN_ID``
+  reads one, as it reads a model file).
 
 The hyperparameter flags are generated from ``config.FIELDS`` (``lr`` -> ``--lr``,
 ``batch_size`` -> ``--batch-size``), and their values are parsed and validated by
@@ -40,11 +42,13 @@ from mnistcore.engine.cli.commands import (
     cmd_download,
     cmd_evaluate,
     cmd_presets,
+    cmd_runs,
     cmd_train,
 )
 from mnistcore.engine.cli.parser import PROG, UsageError, build_parser
 from mnistcore.engine.config import ConfigError
 from mnistcore.engine.data import DataError
+from mnistcore.engine.runstore import RunStoreError
 
 __all__ = ["main"]
 
@@ -53,6 +57,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "presets": cmd_presets,
+    "runs": cmd_runs,
 }
 
 
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SystemExit as exc:  # --help and --version print and exit through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    except (UsageError, ConfigError, CheckpointError, DataError, OSError) as exc:
+    except (UsageError, ConfigError, CheckpointError, DataError, RunStoreError, OSError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, fin
 from mnistcore.engine.network import shape_text
 from mnistcore.engine.outcome import Outcome, assess
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
+from mnistcore.engine.runstore import RunStore, RunStoreError, is_run_id
 from mnistcore.engine.trainer import RunResult, Trainer
 
 EXIT_OK, EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -102,6 +103,37 @@ def cmd_download(args: argparse.Namespace) -> int:
     with _ByteBars() as bars:
         directory = mnist_data.download(args.dir, progress=bars.update)
     print(f"MNIST is in {directory} (all four files verified)")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """The run store's runs, newest first: id, when, network, test accuracy, size."""
+    store = RunStore.from_env()
+    runs = store.runs()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": run.run_id,
+                        "created": run.created,
+                        "name": run.name,
+                        "test_accuracy": run.test_accuracy,
+                        "bytes": run.size,
+                        **run.summary,
+                    }
+                    for run in runs
+                ]
+            )
+        )
+        return EXIT_OK
+    print(f"{len(runs)} stored run{'s' if len(runs) != 1 else ''} in {store.directory}")
+    for run in runs:
+        config = run.summary.get("config", {})
+        hidden = config.get("hidden", []) if isinstance(config, dict) else []
+        shape = "-".join(str(n) for n in [784, *hidden, 10]) if isinstance(hidden, list) else "?"
+        accuracy = percent(run.test_accuracy, missing="n/a")
+        print(f"{run.run_id}  {run.created_text}  {shape:<14} {accuracy:>7}  {run.size / 1e6:6.1f} MB  {run.name}")
     return EXIT_OK
 
 
@@ -217,9 +249,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = trainer.result
     assert result is not None  # run() returned normally
     saved = _save(model, args.out) if args.out and not result.diverged else None
+    run_id, not_stored = _store_run(model) if args.save_run and not result.diverged else (None, "")
     final = (result.steps, result.validation_accuracy)
     outcome = assess(model.history.snapshot(), final, config.layer_sizes[-1], config.loss)
     report = _train_report(result, model, saved, outcome)
+    report["run_id"] = run_id
     lines = [result.message, *_summary_lines(report)]
     if outcome is not None and not outcome.learned:
         lines.append(f"warning: {outcome.to_dict()['message']}")
@@ -227,6 +261,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         lines.append(f"saved to {saved}")
     elif args.out:
         lines.append(f"not saved to {args.out}: the weights are no longer finite numbers")
+    if run_id:
+        lines.append(f"stored as run {run_id} in {RunStore.from_env().directory}")
+    elif not_stored:
+        lines.append(f"not stored in the run store: {not_stored}")
     _print_report(report, args.json, lines)
     if result.diverged:
         advice = f"try a smaller learning rate than {config.lr:g}"
@@ -285,9 +323,24 @@ def _require_model_file(name: str) -> Path:
     return path
 
 
+def _store_run(model: TrainedModel) -> tuple[str | None, str]:
+    """(the run's id, "") once stored, or (None, why not): a full store never loses the report."""
+    try:
+        return RunStore.from_env().save(model), ""
+    except RunStoreError as exc:
+        return None, str(exc)
+
+
+def _model_or_run(name: str) -> tuple[TrainedModel, str]:
+    """A model file, or (when no such file exists and ``name`` is a run id) a stored run."""
+    if is_run_id(name) and not Path(name).expanduser().exists():
+        return RunStore.from_env().load(name), f"run {name}"
+    path = _require_model_file(name)
+    return TrainedModel.load(path), str(path)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    path = _require_model_file(args.model)
-    model = TrainedModel.load(path)
+    model, path = _model_or_run(args.model)
     mnist = _load_data(args.data_dir)
     events = model.history.snapshot()
     last = events[-1] if events else None
@@ -302,7 +355,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "samples_per_second": last.samples_per_second if last else 0.0,
         "config": model.config.to_dict(),
         "out": None,
-        "model": str(path),
+        "model": path,
         "name": model.name,
         "trained_at": model.trained_at,
     }

@@ -71,13 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
             groups[field.group] = train.add_argument_group(f"{field.group} (default: the preset's value)")
         _add_field_flag(groups[field.group], field)
     train.add_argument("--out", metavar="FILE", help="save the trained model to this .npz checkpoint")
+    train.add_argument(
+        "--save-run", action="store_true", help="store the run in the run store ($MNIST_RUNS_DIR) and print its id"
+    )
     train.add_argument("--max-seconds", type=_positive_seconds, metavar="S", help="stop training after S seconds")
     train.add_argument("--name", help="a name stored in the model (default: the preset, '(custom)' if changed)")
     _add_output_flags(train)
 
     evaluate = commands.add_parser("evaluate", help="measure a saved model's accuracy", allow_abbrev=False)
-    evaluate.add_argument("model", metavar="MODEL", help="a .npz checkpoint written by train --out or the dashboard")
+    evaluate.add_argument(
+        "model", metavar="MODEL", help="a .npz checkpoint written by train --out or the dashboard, or a stored run's id"
+    )
     _add_output_flags(evaluate)
+
+    runs = commands.add_parser("runs", help="list the runs in the run store ($MNIST_RUNS_DIR)", allow_abbrev=False)
+    runs.add_argument("--json", action="store_true", help="print the runs as one JSON list")
 
     presets = commands.add_parser("presets", help="list the presets and their settings", allow_abbrev=False)
     presets.add_argument("--json", action="store_true", help="print the presets as one JSON object")
