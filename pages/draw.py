@@ -18,7 +18,7 @@ from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
-from pages.ui import navigation, state
+from pages.ui import navigation, state, teach
 from pages.ui.canvas import canvas_ui
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_digit, predicting_with, push_explanation
@@ -159,8 +159,10 @@ def main() -> None:
         st.page_link(
             navigation.BACKPROP.path, label="Follow this digit through backprop", icon=":material/account_tree:"
         )
+        teach.teach_section(prediction)
         st.subheader("Inside the network")
         inside_network_ui(model, prediction)
+    teach.my_digits_section()
 
 
 main()
