@@ -135,7 +135,7 @@ def test_my_digits_download_and_upload_round_trip_and_hostile_uploads_are_refuse
     at.run()
     button(at, "Teach it").click().run()
     assert any("not kept" in e.value for e in at.error)  # taught, but the set is full
-    button(at, "Clear all").click().run()
+    button(at, "Remove all").click().run()
     assert len(at.session_state[state.MY_DIGITS]) == 0
 
 

@@ -287,7 +287,7 @@ def my_digits_section() -> None:
     )
     empty = not len(digits)
     remove.button("Remove last", icon=":material/backspace:", on_click=remove_last, disabled=empty, width="stretch")
-    clear.button("Clear all", icon=":material/delete_sweep:", on_click=clear_digits, disabled=empty, width="stretch")
+    clear.button("Remove all", icon=":material/delete_sweep:", on_click=clear_digits, disabled=empty, width="stretch")
     message_ui("digits")
     st.file_uploader(
         "Add digits from a file you downloaded (.npz)",
