@@ -131,3 +131,18 @@ def test_a_drawing_that_is_not_28x28_pixels_is_refused(model, mnist, pixels):
 def test_replay_needs_training_digits(model, mnist):
     with pytest.raises(TeachError, match="replay"):
         teach(model.network, DRAWN["images"][0], TeachSettings(label=3), mnist.test_x, mnist.test_y)
+
+
+def test_the_before_after_charts_show_twenty_bars_in_percent():
+    from mnistcore.charts.teach import class_accuracy_change, probability_change
+
+    for chart in (
+        probability_change(np.full(10, 0.1), np.eye(10)[3]),
+        class_accuracy_change(np.ones(10), np.zeros(10)),
+    ):
+        spec = chart.to_dict()
+        assert spec["mark"]["type"] == "bar" and spec["encoding"]["xOffset"]["field"] == "when"
+        rows = next(iter(spec["datasets"].values()))
+        assert len(rows) == 20 and {r["when"] for r in rows} == {"before", "after"}
+    with pytest.raises(ValueError):
+        probability_change(np.ones(9), np.ones(10))

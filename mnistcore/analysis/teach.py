@@ -194,8 +194,10 @@ def _first_batch(row: np.ndarray, settings: TeachSettings, dtype: np.dtype) -> t
 
 
 def taught_model(model: TrainedModel, result: TeachResult) -> TrainedModel:
-    """``model`` with the taught network: a new model (``model`` itself is untouched), its test
-    accuracy the one measured after teaching; its validation accuracy is no longer known."""
+    """``model`` with the taught network: a new model (``model`` itself is untouched), named
+    "<name>, taught", its test accuracy the one measured after teaching; its validation accuracy
+    is no longer known."""
+    name = model.name if model.name.endswith(", taught") else f"{model.name or 'model'}, taught"
     return dataclasses.replace(
-        model, network=result.network, test_accuracy=result.after.accuracy, validation_accuracy=None
+        model, network=result.network, test_accuracy=result.after.accuracy, validation_accuracy=None, name=name
     )

@@ -1,7 +1,7 @@
 """Altair charts for "Teach it" on the Draw page: before and after, side by side per digit.
 
 * ``probability_change``: the network's probability of each digit for the drawing, before
-  and after teaching (the taught label marked);
+  and after teaching;
 * ``class_accuracy_change``: the test-set accuracy of each digit before and after, so what
   the other digits paid for the lesson shows at a glance.
 
@@ -21,16 +21,15 @@ __all__ = ["class_accuracy_change", "probability_change"]
 _BEFORE, _AFTER = "#b8c0cc", "#e4572e"  # grey: how it was; the highlight colour: how it is now
 
 
-def _before_after(before, after, value_title: str, title: str, marked: int | None, height: int) -> alt.Chart:
+def _before_after(before, after, value_title: str, title: str, height: int) -> alt.Chart:
     before = check_vector(before, "before", 10)
     after = check_vector(after, "after", check_vector(before, "before").shape[0])
-    digits = [f"{d}{' (taught)' if d == marked else ''}" for d in range(10)]
+    digits = [str(d) for d in range(10)]
     table = pd.DataFrame(
         {
             "digit": digits * 2,
             "when": ["before"] * 10 + ["after"] * 10,
             "value": np.concatenate([before, after]),
-            "change": np.concatenate([np.zeros(10), after - before]),
         }
     )
     return (
@@ -44,7 +43,7 @@ def _before_after(before, after, value_title: str, title: str, marked: int | Non
                 "when:N",
                 sort=["before", "after"],
                 scale=alt.Scale(domain=["before", "after"], range=[_BEFORE, _AFTER]),
-                legend=alt.Legend(title=None, orient="top"),
+                legend=alt.Legend(title=None, orient="right"),  # "top" or "bottom" squash the plot in Streamlit
             ),
             tooltip=[
                 alt.Tooltip("digit:N"),
@@ -55,11 +54,11 @@ def _before_after(before, after, value_title: str, title: str, marked: int | Non
     )
 
 
-def probability_change(before, after, label: int, height: int = 200) -> alt.Chart:
-    """The drawing's ten probabilities (10,) before and after teaching it ``label``."""
-    return _before_after(before, after, "probability", "Your drawing: probability of each digit", label, height)
+def probability_change(before, after, height: int = 200) -> alt.Chart:
+    """The drawing's ten probabilities (10,) before and after teaching it."""
+    return _before_after(before, after, "probability", "Your drawing: probabilities", height)
 
 
-def class_accuracy_change(before, after, label: int | None = None, height: int = 200) -> alt.Chart:
+def class_accuracy_change(before, after, height: int = 200) -> alt.Chart:
     """Test accuracy of each digit (10,) before and after teaching; NaN-free arrays expected."""
-    return _before_after(before, after, "test accuracy", "Test accuracy of each digit", label, height)
+    return _before_after(before, after, "test accuracy", "Test accuracy per digit", height)

@@ -42,7 +42,7 @@ from pages.ui.wording import plain
 
 MAX_UNDO = 5  # presses that can be undone, newest first
 STRIP_SHOWN = 40  # newest kept drawings shown in the strip
-CHART_HEIGHT = 190
+CHART_HEIGHT = 220
 
 
 def drawing_key(pixels: np.ndarray) -> str:
@@ -230,17 +230,16 @@ def result_ui(result: TeachResult) -> None:
     probabilities, per_class = st.columns(2)
     with probabilities:
         chart = teach_charts.probability_change(
-            result.probabilities_before, result.probabilities_after, settings.label, height=CHART_HEIGHT
+            result.probabilities_before, result.probabilities_after, height=CHART_HEIGHT
         )
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
     with per_class:
         chart = teach_charts.class_accuracy_change(
             np.nan_to_num(result.before.per_class),
             np.nan_to_num(result.after.per_class),
-            settings.label,
             height=CHART_HEIGHT,
         )
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
     batch = (
         f"a batch of your drawing ×{DRAWING_COPIES} and {REPLAY_DIGITS} random training digits (replay)"
         if settings.replay
