@@ -5,7 +5,8 @@ The page only wires widgets to ``mnistcore.analysis.predict`` (preprocessing + f
 and ``mnistcore.charts.draw`` (Altair charts); the canvas is ``ui.canvas``. Its state
 (``ui.state``): ``DRAW_UNIT``, the hidden unit whose weights are shown (None follows the top
 contributor), which the unit grid and box show and set; and ``DRAWN_DIGIT``, the last digit
-read, which the Backprop page can follow through the network.
+read, which the Backprop page can follow through the network. Under the prediction, "Teach it"
+and, at the bottom, "My digits" are ``ui.teach``'s.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Real-browser test of "Teach it" on the Draw page: Chromium draws a 4 on the canvas of
 ``streamlit run app.py``, picks another right label, presses Teach it, sees the prediction
-change, then presses Undo and sees the original prediction again. Drawing is done as in
+change, then presses Undo and sees the original prediction again; "See this step in detail"
+opens the Backprop page on the drawing with that label. Drawing is done as in
 test_browser_draw.py (pen strokes with a hand's tremor)."""
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def test_teaching_a_drawing_another_label_changes_the_prediction_and_undo_restor
             press(page, "Undo")
             assert read_prediction(page) == "4"
             assert page.get_by_text(re.compile("Undone")).first.is_visible()
+            press(page, "See this step in detail")  # the Backprop page, on this drawing labelled 9
+            page.get_by_text("the digit you drew on the Draw page: a 9").first.wait_for(timeout=60_000)
+            assert page.url.rstrip("/").endswith("/backprop")
             assert not exceptions_on(page), exceptions_on(page)
             assert not page.errors, page.errors
         finally:

@@ -268,11 +268,24 @@ def my_digits_section() -> None:
             f"{len(digits)} of at most {MAX_DIGITS} digits kept{more}, each with the label you taught. "
             "Train a new network on them too: the Train page's “Train on MNIST + my digits”."
         )
+        my_digits_buttons(digits)
     else:
         st.caption(
             f"Each drawing you teach is kept here with its label (up to {MAX_DIGITS}), to download, "
             "upload again later, and train a new network on from the Train page."
         )
+    message_ui("digits")
+    with st.expander("Add digits from a file", icon=":material/upload:"):
+        st.file_uploader(
+            f"A .npz of digits you downloaded here (at most {MAX_FILE_BYTES // 1024} KB)",
+            type=["npz"],
+            key=state.MY_DIGITS_UPLOAD,
+            on_change=upload_changed,
+            help=f"At most {MAX_DIGITS} digits in all; the file is checked before anything in it is used.",
+        )
+
+
+def my_digits_buttons(digits: MyDigits) -> None:
     download, remove, clear = st.columns(3)
     download.download_button(
         "Download (.npz)",
@@ -280,18 +293,8 @@ def my_digits_section() -> None:
         file_name="my_digits.npz",
         mime="application/octet-stream",
         icon=":material/download:",
-        disabled=not len(digits),
         width="stretch",
         help="Two plain arrays: images (n, 28, 28) uint8 and labels (n,). np.load(f, allow_pickle=False) reads it.",
     )
-    empty = not len(digits)
-    remove.button("Remove last", icon=":material/backspace:", on_click=remove_last, disabled=empty, width="stretch")
-    clear.button("Remove all", icon=":material/delete_sweep:", on_click=clear_digits, disabled=empty, width="stretch")
-    message_ui("digits")
-    st.file_uploader(
-        "Add digits from a file you downloaded (.npz)",
-        type=["npz"],
-        key=state.MY_DIGITS_UPLOAD,
-        on_change=upload_changed,
-        help=f"At most {MAX_DIGITS} digits in all; the file is checked before anything in it is used.",
-    )
+    remove.button("Remove last", icon=":material/backspace:", on_click=remove_last, width="stretch")
+    clear.button("Remove all", icon=":material/delete_sweep:", on_click=clear_digits, width="stretch")
