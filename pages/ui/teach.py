@@ -37,10 +37,10 @@ from mnistcore.analysis.teach import (
 from mnistcore.charts import teach as teach_charts
 from mnistcore.engine.model import percent
 from pages.ui import navigation, state
-from pages.ui.resources import dataset
+from pages.ui.resources import dataset, require_dataset
 from pages.ui.wording import plain
 
-MAX_UNDO = 5  # presses that can be undone, newest first
+MAX_UNDO = 3  # presses that can be undone, newest first (each keeps a whole model)
 STRIP_SHOWN = 40  # newest kept drawings shown in the strip
 CHART_HEIGHT = 220
 
@@ -161,8 +161,16 @@ def teach_section(prediction: Prediction) -> None:
         st.session_state[state.TEACH_LABEL] = prediction.digit
     st.segmented_control("The right label", list(range(10)), key=state.TEACH_LABEL, required=True)
     settings_ui()
+    data_ready = require_dataset(stop=False) is not None  # replay and the test accuracy need MNIST
     teach_column, undo_column, step_column = st.columns([1, 1, 2])
-    teach_column.button("Teach it", type="primary", icon=":material/school:", on_click=teach_pressed, width="stretch")
+    teach_column.button(
+        "Teach it",
+        type="primary",
+        icon=":material/school:",
+        on_click=teach_pressed,
+        disabled=not data_ready,
+        width="stretch",
+    )
     undo_column.button(
         "Undo",
         icon=":material/undo:",
