@@ -156,4 +156,16 @@ def test_the_train_page_offers_mnist_plus_my_digits_for_one_run(mnist):
     job = at.session_state[state.JOB]
     assert job.wait(120)
     assert job.name.endswith("+ my digits") and job.status == "finished", job.message
+    assert job.trainer.total_steps == 5 and len(job.trainer.train_y) == 0  # its own 43 MB copy is let go
     assert len(resources.dataset().train_y) == 55_000  # the shared set is untouched
+
+
+def test_undo_is_refused_once_the_model_was_replaced(mnist):
+    at = open_teach()
+    at.segmented_control(key=state.TEACH_LABEL).set_value(9).run()
+    button(at, "Teach it").click().run()
+    trained_since = TrainedModel.load(DEFAULT)  # as if a run had finished meanwhile
+    at.session_state[state.MODEL] = trained_since
+    at.run()
+    assert button(at, "Undo").disabled
+    assert at.session_state[state.MODEL] is trained_since
