@@ -5,6 +5,7 @@ page's "Train on MNIST + my digits". (The canvas itself needs a browser: test_br
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from mnistcore import TrainedModel
 from mnistcore.analysis.my_digits import MAX_DIGITS, MyDigits
 from pages.ui import resources, state
-from tests.app_support import fresh_job_manager, shown  # noqa: F401 (an autouse fixture)
+from tests.app_support import fresh_job_manager, live_markup, shown  # noqa: F401 (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "models" / "default.npz"
@@ -128,6 +129,13 @@ def test_my_digits_download_and_upload_round_trip_and_hostile_uploads_are_refuse
     (error,) = at.error
     assert shown(error.value).startswith("Refused bad.npz: labels must be digits") and "\n" not in error.value
     assert len(at.session_state[state.MY_DIGITS]) == 2  # unchanged
+
+    buffer = io.BytesIO()  # a member's name is quoted in the refusal: as plain text, never Markdown
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("![x](http://example.com/x.png).npy", b"")
+    at.file_uploader(key=state.MY_DIGITS_UPLOAD).upload("[link](http://example.com).npz", buffer.getvalue()).run()
+    (error,) = at.error
+    assert "found: ![x](http://example.com/x.png).npy" in shown(error.value) and not live_markup(error.value)
 
     at.session_state[state.MY_DIGITS] = MyDigits(
         np.zeros((MAX_DIGITS, 28, 28), np.uint8), np.zeros(MAX_DIGITS, np.uint8)

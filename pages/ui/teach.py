@@ -131,7 +131,7 @@ def upload_changed() -> None:
         added = MyDigits.from_npz(uploaded.getvalue())
         st.session_state[state.MY_DIGITS] = state.my_digits().merged(added)
     except MyDigitsError as exc:
-        say("digits", "error", f"Refused {name}: {exc}. My digits is unchanged.")
+        say("digits", "error", f"Refused {name}: {plain(str(exc))}. My digits is unchanged.")  # it may quote the file
         return
     say("digits", "ok", f"Added {len(added)} digit{'' if len(added) == 1 else 's'} from {name}.")
 
@@ -156,7 +156,8 @@ def teach_section(prediction: Prediction) -> None:
         "fix the answer. Then see what the other digits paid for it."
     )
     key = drawing_key(prediction.image)
-    if st.session_state.get(state.TEACH_DRAWING) != key:  # a new drawing: preset the label to the prediction
+    if st.session_state.get(state.TEACH_DRAWING) != key or state.TEACH_LABEL not in st.session_state:
+        # A new drawing (or back from another page, which drops widget values): preset the label to the prediction.
         st.session_state[state.TEACH_DRAWING] = key
         st.session_state[state.TEACH_LABEL] = prediction.digit
     st.segmented_control("The right label", list(range(10)), key=state.TEACH_LABEL, required=True)
