@@ -5,7 +5,8 @@ The page only wires widgets to ``mnistcore.analysis.predict`` (preprocessing + f
 and ``mnistcore.charts.draw`` (Altair charts); the canvas is ``ui.canvas``. Its state
 (``ui.state``): ``DRAW_UNIT``, the hidden unit whose weights are shown (None follows the top
 contributor), which the unit grid and box show and set; and ``DRAWN_DIGIT``, the last digit
-read, which the Backprop page can follow through the network.
+read, which the Backprop page can follow through the network. Under the prediction, "Teach it"
+and, at the bottom, "My digits" are ``ui.teach``'s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
-from pages.ui import navigation, state
+from pages.ui import navigation, state, teach
 from pages.ui.canvas import canvas_ui
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_digit, predicting_with, push_explanation
@@ -159,8 +160,10 @@ def main() -> None:
         st.page_link(
             navigation.BACKPROP.path, label="Follow this digit through backprop", icon=":material/account_tree:"
         )
+        teach.teach_section(prediction)
         st.subheader("Inside the network")
         inside_network_ui(model, prediction)
+    teach.my_digits_section()
 
 
 main()

@@ -3,7 +3,8 @@
 Serves the app with ``streamlit run app.py`` (as the browser tests do), opens each page in
 headless Chromium at 1400x1000 and writes ``docs/screenshots/<page>.png``: Home, Train in the
 middle of a run of the ``fast`` preset, Mistakes, Weights, and Draw with a "3" drawn on the
-canvas. The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
+canvas; then ``teach.png``, that 3 taught as an 8 without replay (Draw's "Teach it").
+The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
 
 Needs the dev requirements (playwright) and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
 reads MNIST from ``MNIST_DATA_DIR`` or the cache like the app. Re-run it when a page changes.
@@ -87,7 +88,23 @@ def draw_digit(page) -> None:
     page.evaluate("window.scrollTo(0, 0)")
 
 
-def take_screenshots(out_dir: Path) -> dict[str, int]:
+def teach_digit(page) -> None:
+    """Teach the drawn 3 that it is an 8, replay off (forgetting shows), and scroll to the result."""
+    page.get_by_role("radiogroup", name="The right label").get_by_role("radio", name="8", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("Teaching settings").click()
+    page.get_by_text("Replay training digits").click()
+    wait_for_app(page)
+    page.get_by_text("Teaching settings").click()  # folded again
+    page.get_by_role("button", name="Teach it").click()
+    page.get_by_text("Reads your drawing as").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    page.get_by_role("heading", name="Teach it").evaluate("h => h.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+
+
+def take_screenshots(out_dir: Path, pages: list[str] = PAGES) -> dict[str, int]:
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +114,7 @@ def take_screenshots(out_dir: Path) -> dict[str, int]:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base_url, wait_until="domcontentloaded")
         wait_for_app(page, timeout=90)
-        for name in PAGES:
+        for name in pages:
             if name == "Train":
                 train_mid_run(page, base_url)
             else:
@@ -106,6 +123,9 @@ def take_screenshots(out_dir: Path) -> dict[str, int]:
                 draw_digit(page)
             path = out_dir / f"{name.lower()}.png"
             sizes[path.name] = save_png(page.screenshot(), path)
+            if name == "Draw":
+                teach_digit(page)
+                sizes["teach.png"] = save_png(page.screenshot(), out_dir / "teach.png")
         browser.close()
     return sizes
 
@@ -113,8 +133,9 @@ def take_screenshots(out_dir: Path) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output directory")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these pages")
     args = parser.parse_args(argv)
-    for name, size in take_screenshots(args.out).items():
+    for name, size in take_screenshots(args.out, args.pages).items():
         print(f"{args.out / name}: {size / 1e3:.0f} KB")
     return 0
 

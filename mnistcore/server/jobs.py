@@ -274,6 +274,8 @@ class TrainingJob:
         trainer's snapshot copies (the model has its own stacked copy)."""
         self.trainer.snapshots = []
         self.trainer.network.release_buffers()
+        # A run on MNIST + my digits trained on its own 43 MB copy of the training split: let it go.
+        self.trainer.train_x, self.trainer.train_y = self.trainer.train_x[:0], self.trainer.train_y[:0]
 
     def _run(self) -> None:
         try:

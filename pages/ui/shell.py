@@ -107,6 +107,9 @@ def close_sidebar_on_phones(page: str) -> None:
     job = st.session_state.get(JOB)
     shown = (page, job.id if job is not None else None)
     if st.session_state.get(SHELL_SHOWN) == shown:
+        # Hold the script's place: without it every element of the page would move up one on
+        # this run, and Streamlit would mount them anew (the Draw canvas lost its first strokes).
+        st.empty()
         return
     st.session_state[SHELL_SHOWN] = shown
     run_in_browser(CLOSE_SIDEBAR_SCRIPT)

@@ -26,6 +26,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore import TrainedModel
+from mnistcore.analysis.my_digits import MyDigits
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.presets import PRESETS
 from mnistcore.server.jobs import TrainingJob
@@ -84,6 +85,17 @@ DRAW_CANVAS_VERSION = "draw_canvas_version"  # bumped to clear the canvas: a new
 DRAW_UNIT = "draw_unit"  # the hidden unit whose weights are shown; None follows the top contributor
 DRAW_STROKE = "draw_stroke_width"
 DRAW_UNIT_BOX, DRAW_GRID = "_draw_unit_box", "_draw_grid"  # they show DRAW_UNIT; their callbacks set it
+
+# Draw page, "Teach it" and "My digits" (data, then widgets; ``ui.teach``)
+MY_DIGITS = "my_digits"  # MyDigits: the drawings taught (or uploaded) this session, at most 200
+TEACH_RESULT = "teach_result"  # (drawing key, TeachResult) of the last press, shown while that drawing is up
+TEACH_UNDO = "teach_undo"  # [(model or None, source or None, taught model)] before each press, newest last
+TEACH_MESSAGE = "teach_message"  # ("ok" | "error", text) about the last press, upload or change of My digits
+TEACH_DRAWING = "teach_drawing"  # key of the drawing "The right label" was preset for
+TEACH_LABEL, TEACH_STEPS, TEACH_LR, TEACH_REPLAY = "teach_label", "teach_steps", "teach_lr", "teach_replay"
+MY_DIGITS_UPLOAD = "my_digits_upload"
+# Train page: "Train on MNIST + my digits" (widget)
+TRAIN_WITH_MY_DIGITS = "train_with_my_digits"
 
 # Backprop page (data, then widgets)
 BACKPROP_LAB = "backprop_lab"  # ((model id, pixels, label), StepLab): the page's copy of the model
@@ -271,3 +283,8 @@ def drawn_digit() -> tuple[np.ndarray, int] | None:
 
 def set_drawn_digit(pixels: np.ndarray, predicted: int) -> None:
     st.session_state[DRAWN_DIGIT] = {"pixels": pixels.copy(), "predicted": predicted}
+
+
+def my_digits() -> MyDigits:
+    """The session's kept drawings ("My digits"), empty at first."""
+    return st.session_state.get(MY_DIGITS) or MyDigits.empty()

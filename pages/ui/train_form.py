@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from mnistcore.engine.config import FIELDS, TRAIN_SIZE, ConfigError, TrainConfig, parse_value
+from mnistcore.engine.data.extra import DEFAULT_REPEAT, with_extra_digits
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import TrainingJob
@@ -179,12 +180,17 @@ def on_train() -> None:
 
 
 def start_training(config: TrainConfig) -> None:
+    data, name = dataset(), state.current_preset()
+    digits = state.my_digits()
+    if st.session_state.get(state.TRAIN_WITH_MY_DIGITS) and len(digits):
+        # This run's own copy of the training split with the drawings added; the cached set is untouched.
+        data, name = with_extra_digits(data, digits.flat_pixels(), digits.labels), f"{name} + my digits"
     try:
         job = job_manager().submit(
             config,
-            dataset(),
+            data,
             owner=state.session_id(),
-            name=state.current_preset(),
+            name=name,
             is_alive=state.session_liveness(),  # a closed tab stops its run within seconds
             store=run_links.run_store(),  # the ended run is stored: a reload or a link brings it back
         )
@@ -210,6 +216,7 @@ def settings_panel(job: TrainingJob | None) -> None:
     )
     st.caption(PRESET_NOTES.get(state.current_preset(), "Your own settings."))
     train_button(busy=job is not None and job.active)
+    my_digits_option()
     if st.session_state.get(state.FORM_ERROR):
         st.error(plain(st.session_state[state.FORM_ERROR]))  # may quote what was typed
     shown = widget_values(state.current_settings())
@@ -231,6 +238,20 @@ def train_button(busy: bool) -> None:
     )
     if busy:
         st.caption("A run is in progress: stop it to start another.")
+
+
+def my_digits_option() -> None:
+    """ "Train on MNIST + my digits": offered once the Draw page has kept some drawings."""
+    count = len(state.my_digits())
+    if not count:
+        return
+    state.persist(state.TRAIN_WITH_MY_DIGITS, False)
+    st.toggle(
+        f"Train on MNIST + my digits ({count})",
+        key=state.TRAIN_WITH_MY_DIGITS,
+        help=f"Adds the {count} drawings you taught on the Draw page, each {DEFAULT_REPEAT} times, to the 55,000 "
+        "training digits of this run only. Validation and test stay MNIST's own.",
+    )
 
 
 def setting_widget(name: str, shown: Mapping[str, object]) -> None:
