@@ -310,9 +310,9 @@ class TrainingJob:
         self._final = status
         self._data = None  # the job no longer needs the dataset reference
         self._drop_training_arrays()
-        self._done.set()
         if self._manager is not None:
-            self._manager._release(self)
+            self._manager._release(self)  # before waking waiters: who sees it done sees its slot free
+        self._done.set()
         release_free_memory()
 
 
