@@ -36,3 +36,18 @@ def mnist():
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """The real Fashion-MNIST set, loaded without downloading: from ``$FASHION_MNIST_DATA_DIR``
+    or Debian's dataset-fashion-mnist folder. Skips locally when absent, FAILS under CI."""
+    from mnistcore.engine.data import DataNotFoundError, load_dataset
+
+    try:
+        return load_dataset("fashion-mnist", download_missing=False)
+    except DataNotFoundError as exc:
+        message = f"real Fashion-MNIST data not found (apt-get install dataset-fashion-mnist):\n{exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)

@@ -141,9 +141,10 @@ def clamp(low: int, high: int) -> Callable[[Any], int]:
 
 
 def current_model() -> TrainedModel:
-    """The session's trained (or uploaded) model, else the shipped default."""
+    """The session's trained (or uploaded) model, else the shipped default of the dataset the
+    Train page's settings name (MNIST unless Fashion-MNIST was chosen)."""
     model = st.session_state.get(MODEL)
-    return model if model is not None else default_model()
+    return model if model is not None else default_model(current_settings().dataset)
 
 
 def set_current_model(model: TrainedModel, source: str = "trained in this session") -> None:
@@ -152,7 +153,7 @@ def set_current_model(model: TrainedModel, source: str = "trained in this sessio
 
 
 def is_default(model: TrainedModel) -> bool:
-    return model is default_model()
+    return model is default_model(model.config.dataset)
 
 
 def current_model_source() -> str:

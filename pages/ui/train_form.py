@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from mnistcore.engine.config import FIELDS, TRAIN_SIZE, ConfigError, TrainConfig, parse_value
+from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import TrainingJob
@@ -47,6 +48,7 @@ LABELS = {
     "augment": "Augment training digits",
     "eval_every": "Validate every … steps",
     "seed": "Random seed",
+    "dataset": "Dataset",
     share.RUN_LENGTH: "Run length",
 }
 # Sliders move between sensible stops; a value from a link that is not a stop is added.
@@ -182,7 +184,7 @@ def start_training(config: TrainConfig) -> None:
     try:
         job = job_manager().submit(
             config,
-            dataset(),
+            dataset(config.dataset),
             owner=state.session_id(),
             name=state.current_preset(),
             is_alive=state.session_liveness(),  # a closed tab stops its run within seconds
@@ -199,6 +201,8 @@ def start_training(config: TrainConfig) -> None:
 def settings_panel(job: TrainingJob | None) -> None:
     """Preset selector, the Train button, why settings were refused, then every setting in
     expanders by topic (the common ones open)."""
+    shown = widget_values(state.current_settings())
+    setting_widget("dataset", shown)  # first: the presets and every setting below are for this data
     state.persist(state.PRESET_CHOICE, state.current_preset())
     st.selectbox(
         "Preset",
@@ -211,7 +215,6 @@ def settings_panel(job: TrainingJob | None) -> None:
     train_button(busy=job is not None and job.active)
     if st.session_state.get(state.FORM_ERROR):
         st.error(plain(st.session_state[state.FORM_ERROR]))  # may quote what was typed
-    shown = widget_values(state.current_settings())
     for group in GROUP_ORDER:
         with st.expander(GROUP_TITLES.get(group, group.capitalize()), expanded=group in OPEN_GROUPS):
             for name in [n for n, f in FIELDS.items() if f.group == group]:
@@ -261,6 +264,8 @@ def setting_widget(name: str, shown: Mapping[str, object]) -> None:
         st.select_slider(label, options=options, format_func=lambda v: f"{v:g}", **common)
     elif field.kind is tuple:
         st.text_input(label, **{**common, "help": f"{field.help} Separate layers by spaces: 256 64."})
+    elif name == "dataset":
+        st.selectbox(label, field.choices, format_func=lambda choice: dataset_named(choice).title, **common)
     elif field.kind is str:
         st.selectbox(label, field.choices, **common)
     elif field.kind is bool:

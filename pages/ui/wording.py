@@ -48,6 +48,25 @@ def a_digit(digit: int) -> str:
     return f"{'an' if int(digit) == 8 else 'a'} {digit}"
 
 
+def class_names_of(data) -> tuple[str, ...] | None:
+    """The dataset's class names when they are not the digits themselves (Fashion-MNIST's
+    'Shirt', 'Sneaker'), else None: charts and captions then show the digits as before."""
+    return None if data.info.is_digits else data.class_names
+
+
+def label_text(label: int, names: tuple[str, ...] | None) -> str:
+    """A label as shown: the digit ('3'), or its class name ('Sneaker')."""
+    return str(label) if names is None else names[int(label)]
+
+
+def a_label(label: int, names: tuple[str, ...] | None) -> str:
+    """'a 3', 'an 8', or for named classes 'a Sneaker' / 'an Ankle boot'."""
+    if names is None:
+        return a_digit(label)
+    name = names[int(label)]
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
 def model_source(model: TrainedModel) -> str:
     """Where the model came from, in words, as Markdown (an uploaded file's name is escaped)."""
     if state.is_default(model):
