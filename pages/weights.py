@@ -14,6 +14,7 @@ from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import insight as charts
 from pages.ui import state
+from pages.ui.hidden_space_view import hidden_space_section
 from pages.ui.insight_header import evaluated_model_header
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
@@ -142,6 +143,7 @@ def main() -> None:
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)
+    hidden_space_section(model, data)
 
 
 main()

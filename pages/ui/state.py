@@ -73,6 +73,7 @@ MISTAKES_SCROLL = "_mistakes_scroll"  # (data) a confusion cell was clicked: bri
 # Weights page (widgets)
 WEIGHTS_UNITS_PAGE, WEIGHTS_UNIT = "weights_units_page", "weights_unit"
 WEIGHTS_VIEW, WEIGHTS_SNAPSHOT = "weights_view", "weights_snapshot"
+WEIGHTS_MAP_WHEN = "weights_map_when"  # the hidden-space map: the finished network, or a step during training
 
 # Draw page (data, then widgets)
 DRAW_CANVAS_VERSION = "draw_canvas_version"  # bumped to clear the canvas: a new key remounts it empty
