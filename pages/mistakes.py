@@ -126,11 +126,12 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     page_slice, _ = insight.paginate(len(indices), int(page), PER_PAGE)
     shown = ev.describe(indices[page_slice])
     names = class_names_of(data)
+    item = "digit" if names is None else "image"
     info_col.markdown(
         f"**{len(indices):,}** mistakes for {describe_filter(true_digit, predicted_digit, names)}; "
-        f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each digit: true → predicted · the network's "
-        "confidence in its answer; then its confidence in the true digit · the test-set index. "
-        "Click a digit to follow it through backprop."
+        f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each {item}: true → predicted · the network's "
+        f"confidence in its answer; then its confidence in the true {item if names is None else 'class'} · the "
+        f"test-set index. Click {'a digit' if names is None else 'an image'} to follow it through backprop."
     )
     columns = st.columns(GALLERY_COLUMNS)
     for position, mistake in enumerate(shown):
@@ -158,7 +159,7 @@ def closer_look(ev, data, shown: list) -> None:
     picture, bars = st.columns([1, 2])
     picture.image(
         digit_picture(data.test_x[chosen], scale=8),
-        caption=f"Test image #{chosen}: true {label_text(mistake.true, names)}, "
+        caption=f"Test {'digit' if names is None else 'image'} #{chosen}: true {label_text(mistake.true, names)}, "
         f"predicted {label_text(mistake.predicted, names)}",
     )
     with bars:

@@ -78,6 +78,8 @@ def pca_2d(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[0] < 2:
         raise ValueError(f"values must be (n >= 2, d), got {values.shape}")
+    if not np.isfinite(values).all():  # a diverged network's: no directions to find
+        raise ValueError("values must be finite numbers (a diverged network has no map)")
     centred = values - values.mean(axis=0)
     # The SVD of the (d, d) scatter matrix C = Xᵀ X, not of X (n, d): the same principal axes
     # (C = V S² Vᵀ, so its singular vectors are X's right ones and its singular values X's
@@ -128,7 +130,10 @@ def training_maps(
     predicted = network.predict(np.asarray(x, dtype=network.dtype))
     maps = []
     for i in chosen:
-        xy, explained = pca_2d(x @ np.asarray(snapshot_weights[i], dtype=np.float64))
+        weighted = x @ np.asarray(snapshot_weights[i], dtype=np.float64)
+        if not np.isfinite(weighted).all():
+            continue  # a step after the run diverged
+        xy, explained = pca_2d(weighted)
         maps.append(HiddenMap(xy, indices, labels, predicted, explained, step=int(snapshot_steps[i])))
     return maps
 

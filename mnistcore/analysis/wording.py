@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mnistcore.analysis.mistakes import Mistake
+from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.model import percent
 from mnistcore.engine.network import shape_text
 
@@ -45,6 +46,8 @@ def model_summary(model, accuracy: float, title: str, source: str = "") -> str:
     config = model.config
     shape = shape_text(model.network.layer_sizes)
     origin = f", {source}" if source else ""
+    if config.dataset != "mnist":  # MNIST's line stays as it was; any other dataset is named
+        origin += f" · for **{dataset_named(config.dataset).title}**"
     return (
         f"Model shown: **{title}**{origin} · {shape} units, {config.activation}, {config.loss} · "
         f"test accuracy **{percent(accuracy)}**"

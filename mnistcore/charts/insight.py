@@ -76,7 +76,9 @@ def confusion_heatmap(
         x=alt.X(
             "predicted:O",
             title=f"Predicted {noun}",
-            axis=alt.Axis(labelAngle=0 if class_names is None else -45, orient="top", labelExpr=names),
+            axis=alt.Axis(
+                labelAngle=0 if class_names is None else -90, orient="top", labelExpr=names, labelOverlap=False
+            ),
         ),
         y=alt.Y("true:O", title=f"True {noun}", axis=alt.Axis(labelExpr=names)),
     )
@@ -200,7 +202,11 @@ def probability_bars(
         x=alt.X(
             "digit:O",
             title="Digit" if class_names is None else "Class",
-            axis=alt.Axis(labelAngle=0 if class_names is None else -45, labelExpr=class_label_expr(class_names)),
+            axis=alt.Axis(
+                labelAngle=0 if class_names is None else -90,
+                labelExpr=class_label_expr(class_names),
+                labelOverlap=False,
+            ),
         ),
         y=alt.Y("probability:Q", title="Output", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )

@@ -7,6 +7,7 @@ visitor of the server (the fingerprint covers the model's whole content, its dat
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.hidden_space import MAP_SIZE, HiddenMap, hidden_map, map_sample, png_data_url, training_maps
@@ -43,6 +44,9 @@ def hidden_space_section(model, data) -> None:
         "most (PCA). Images the layer finds alike land close together; colours are the true classes, "
         "crosses the images the network gets wrong. Hover a point to see the image; drag and scroll to zoom."
     )
+    if not all(np.isfinite(w).all() for w in model.network.weights[:1] + model.network.biases[:1]):
+        st.info("No map: this model's first-layer weights are no longer finite numbers (its training diverged).")
+        return
     now, frames = _maps(model.fingerprint, data.name, model)
     options = [FINISHED, *range(len(frames))]
     labels = {FINISHED: "Finished network", **{i: f"step {f.step:,}" for i, f in enumerate(frames)}}
