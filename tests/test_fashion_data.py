@@ -155,3 +155,20 @@ def test_cli_trains_on_fashion_and_evaluate_refuses_another_dataset(fashion, tmp
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]["dataset"] == "fashion-mnist"
     assert main(["evaluate", str(out), "--dataset", "mnist"]) == 2
     assert "is a Fashion-MNIST model: it is not evaluated on MNIST" in capsys.readouterr().err
+
+
+def test_fashion_fast_reaches_its_reported_accuracy(fashion):
+    """The fashion-fast preset, run in full (2,750 steps, seconds), within 1 point of its note."""
+    import re
+
+    from mnistcore.engine.model import train
+    from mnistcore.engine.presets import PRESET_NOTES, PRESETS
+
+    reported = float(re.search(r"(\d+\.\d)% test accuracy", PRESET_NOTES["fashion-fast"]).group(1)) / 100
+    model = train(PRESETS["fashion-fast"], fashion, name="fashion-fast")
+    print(
+        f"fashion-fast: {model.test_accuracy:.2%} test accuracy in {model.train_seconds:.1f} s "
+        f"(reported {reported:.1%})"
+    )
+    assert model.config.dataset == "fashion-mnist"
+    assert abs(model.test_accuracy - reported) <= 0.01
