@@ -13,8 +13,9 @@ each other. The current map uses the real activations.
 
 Why PCA and not t-SNE: PCA is a few lines of NumPy, deterministic, and its axes mean
 something (the directions of most variance). t-SNE shows clusters more sharply but needs a
-package: openTSNE and scikit-learn's TSNE both depend on scikit-learn or numba/Cython builds,
-which the project's NumPy-only rule for ``mnistcore`` leaves out.
+package: the well-kept openTSNE (1.0.4) needs scikit-learn, SciPy and a compiled extension, as
+does scikit-learn's TSNE, and the small ones (tsne 0.3.1, bhtsne 0.1.9) have had no release since
+2016-2020; the project's NumPy-only rule for ``mnistcore`` leaves both kinds out.
 
 Deliberate limits: 2,000 test images (chosen once, the same for every model, balanced as the
 test set is); UI-free.
