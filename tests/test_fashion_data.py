@@ -172,3 +172,14 @@ def test_fashion_fast_reaches_its_reported_accuracy(fashion):
     )
     assert model.config.dataset == "fashion-mnist"
     assert abs(model.test_accuracy - reported) <= 0.01
+
+
+def test_cli_download_fetches_the_chosen_dataset(monkeypatch, tmp_path, capsys):
+    from mnistcore.engine.cli import commands, main
+
+    asked = []
+    monkeypatch.setattr(
+        commands.mnist_data, "download", lambda dest, progress, dataset=MNIST: asked.append(dataset) or Path(dest)
+    )
+    assert main(["download", "--dataset", "fashion-mnist", "--dir", str(tmp_path)]) == 0
+    assert asked == [FASHION_MNIST] and "Fashion-MNIST is in" in capsys.readouterr().out

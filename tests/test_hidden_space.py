@@ -66,6 +66,8 @@ def test_png_data_url_is_a_valid_28x28_greyscale_png():
     rows = zlib.decompress(png[41 : 41 + idat_length])
     image = np.frombuffer(rows, np.uint8).reshape(28, 29)[:, 1:]
     assert image[0, 0] == 255 and image[-1, -1] == 0  # no ink is white, full ink black
+    big = base64.b64decode(png_data_url(pixels, scale=2).split(",", 1)[1])  # each pixel 2x2
+    assert struct.unpack(">II", big[16:24]) == (56, 56)
 
 
 @pytest.mark.parametrize("path", ["default.npz", "fashion.npz"])

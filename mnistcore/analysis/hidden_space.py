@@ -139,15 +139,18 @@ def training_maps(
     return maps
 
 
-def png_data_url(pixels: np.ndarray) -> str:
+def png_data_url(pixels: np.ndarray, scale: int = 1) -> str:
     """A 28x28 image (784,) in [0, 1] as a ``data:image/png`` URL, dark ink on white as the
-    pages draw digits: for a chart's tooltip. A minimal greyscale PNG, by the standard library."""
+    pages draw digits, each pixel ``scale`` x ``scale`` (a tooltip shows it at that size).
+    A minimal greyscale PNG, by the standard library."""
     image = np.rint(255.0 * (1.0 - np.clip(np.asarray(pixels, dtype=np.float64).reshape(28, 28), 0, 1)))
+    image = image.repeat(scale, axis=0).repeat(scale, axis=1)
+    side = 28 * scale
     rows = b"".join(b"\x00" + row.astype(np.uint8).tobytes() for row in image)  # filter byte 0 per row
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -84,7 +84,8 @@ def probability_bars(
         text=alt.Text("probability:Q", format=".0%"),
         opacity=alt.condition(alt.datum.probability >= 0.01, alt.value(1.0), alt.value(0.0)),
     )
-    return (bars + labels).properties(height=height, title="Probability of each digit")
+    title = "Probability of each digit" if class_names is None else "Probability of each class"
+    return (bars + labels).properties(height=height, title=title)
 
 
 def activation_grid(hidden: np.ndarray, chosen: int | None = None, max_columns: int = 32) -> alt.Chart:

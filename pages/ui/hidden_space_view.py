@@ -16,6 +16,12 @@ from pages.ui import state
 from pages.ui.resources import dataset
 from pages.ui.state import WEIGHTS_MAP_WHEN
 
+# The tooltip's picture is the 28x28 image itself (0.8 MB for all 2,000, not 3 MB enlarged);
+# the browser enlarges it, pixels kept square.
+TOOLTIP_STYLE = (
+    "<style>#vg-tooltip-element img { width: 84px !important; height: 84px !important; "
+    "max-width: none !important; max-height: none !important; image-rendering: pixelated; }</style>"
+)
 FINISHED = "finished"  # the map of the network as it is now (else: the index of a training frame)
 
 
@@ -69,5 +75,6 @@ def hidden_space_section(model, data) -> None:
     title = f"{data.info.title}: {labels[chosen].lower() if chosen != FINISHED else 'the finished network'}"
     chart = hidden_space_scatter(shown, data.class_names, _pictures(data.name), title=title)
     st.altair_chart(chart, width="stretch")
+    st.html(TOOLTIP_STYLE)
     wrong = int(shown.wrong.sum())
     st.caption(f"{wrong:,} of the {len(shown.indices):,} mapped images are misclassified (crosses).")
