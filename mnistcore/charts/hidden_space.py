@@ -78,13 +78,14 @@ def hidden_space_scatter(
                 "true:N",
                 title="True class",
                 scale=alt.Scale(domain=names, range=list(CLASS_COLOURS)),
-                legend=alt.Legend(orient="right", symbolType="circle"),
+                # Below the map, not beside it: on a phone a side legend takes half the width.
+                legend=alt.Legend(orient="bottom", symbolType="circle", columns=5 if max(map(len, names)) <= 2 else 3),
             ),
             shape=alt.Shape(
                 "answer:N",
                 title="The network's answer",
                 scale=alt.Scale(domain=["right", "wrong"], range=["circle", "cross"]),
-                legend=alt.Legend(orient="right"),
+                legend=alt.Legend(orient="bottom"),
             ),
             size=alt.condition(alt.datum.answer == "wrong", alt.value(70), alt.value(25)),
             tooltip=tooltip,
