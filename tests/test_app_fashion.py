@@ -63,3 +63,12 @@ def test_the_hidden_space_map_renders_for_both_datasets(mnist, fashion):
         expected = "Ankle boot" if name == "fashion-mnist" else '"7"'
         assert any(expected in spec for spec in specs if "Principal axis 1" in spec)
     assert resources.dataset("fashion-mnist").name == "fashion-mnist"
+
+
+def test_the_hidden_space_map_replays_a_training_step(mnist):
+    model = TrainedModel.load(ROOT / "models" / "default.npz")
+    at = open_page("pages/weights.py", model)
+    at.session_state["weights_map_when"] = 0  # the first kept snapshot: the random start
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.value.startswith("At step 0: the snapshot keeps") for c in at.caption)

@@ -65,7 +65,9 @@ def hidden_space_section(model, data) -> None:
             key=WEIGHTS_MAP_WHEN,
             help="The steps are those the trainer kept a snapshot of: watch the classes separate.",
         )
-    chosen = st.session_state.get(WEIGHTS_MAP_WHEN) or FINISHED
+    chosen = st.session_state.get(WEIGHTS_MAP_WHEN)
+    if chosen is None:  # nothing picked (a segmented control can be cleared); 0 is the first step, not nothing
+        chosen = FINISHED
     shown = now if chosen == FINISHED else frames[int(chosen)]
     if chosen != FINISHED:
         st.caption(
