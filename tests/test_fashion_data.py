@@ -183,3 +183,27 @@ def test_cli_download_fetches_the_chosen_dataset(monkeypatch, tmp_path, capsys):
     )
     assert main(["download", "--dataset", "fashion-mnist", "--dir", str(tmp_path)]) == 0
     assert asked == [FASHION_MNIST] and "Fashion-MNIST is in" in capsys.readouterr().out
+
+
+def test_an_old_checkpoint_without_a_dataset_is_an_mnist_model():
+    """models/default.npz was saved before datasets were many: its config names none."""
+    from mnistcore.engine.model import TrainedModel
+
+    path = Path(__file__).resolve().parents[1] / "models" / "default.npz"
+    with np.load(path) as archive:
+        meta = json.loads(str(archive["meta"]))  # a 0-d unicode array holding the JSON
+    assert "dataset" not in meta.get("config", {})
+    assert TrainedModel.load(path).config.dataset == "mnist"
+
+
+def test_share_links_carry_the_dataset_and_refuse_an_unknown_one():
+    from mnistcore.engine.presets import PRESETS
+    from mnistcore.server import share
+
+    assert share.settings_to_params(PRESETS["fashion-fast"]) == {"preset": "fashion-fast"}
+    params = share.settings_to_params(PRESETS["seed"].replace(dataset="fashion-mnist"))
+    assert params == {"preset": "seed", "dataset": "fashion-mnist"}
+    config, _, warnings = share.params_to_settings(params)
+    assert config == PRESETS["seed"].replace(dataset="fashion-mnist") and not warnings
+    config, _, warnings = share.params_to_settings({"preset": "fast", "dataset": "cifar-10"})
+    assert config.dataset == "mnist" and "dataset" in warnings[0]
