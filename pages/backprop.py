@@ -29,7 +29,7 @@ from pages.ui.backprop_sections import check_section, code_link, step_lab, step_
 from pages.ui.digit_picker import digit_from_link, pick_digit
 from pages.ui.resources import require_dataset
 from pages.ui.shell import ensure_app_shell
-from pages.ui.wording import a_digit, model_source, model_title
+from pages.ui.wording import a_label, class_names_of, label_text, model_source, model_title
 
 
 def forward_section(p, net: MLP) -> None:
@@ -103,8 +103,9 @@ def gradients_section(p, net: MLP) -> None:
 ensure_app_shell()
 st.title("Backprop")
 st.caption("One digit through the network, forward and backward, with the real numbers (computed in float64).")
-data = require_dataset()
 model = state.current_model()
+data = require_dataset(name=model.config.dataset)  # the model's own dataset, never the other one
+names = class_names_of(data)
 shape = shape_text(model.network.layer_sizes)
 st.markdown(f"Model: **{model_title(model)}** ({model_source(model)}), {shape}.")
 digit_from_link()
@@ -112,11 +113,11 @@ x, label, what = pick_digit(data)
 lab = step_lab(model, x, label)
 p = digit_pass(lab.network, x, label)
 picture, summary = st.columns([1, 3])
-picture.image(digit_picture(x, scale=5), caption=f"{what}: {a_digit(label)}")
+picture.image(digit_picture(x, scale=5), caption=f"{what}: {a_label(label, names)}")
 summary.metric(
     "The network reads it as",
-    str(p.predicted),
-    f"{p.output[p.predicted]:.1%} · true label {label}",
+    label_text(p.predicted, names),
+    f"{p.output[p.predicted]:.1%} · true label {label_text(label, names)}",
     delta_color="off",
     delta_arrow="off",
 )

@@ -22,7 +22,7 @@ from mnistcore.engine.model import TrainedModel
 from pages.ui import navigation, state, teach
 from pages.ui.canvas import canvas_ui
 from pages.ui.shell import ensure_app_shell
-from pages.ui.wording import a_digit, predicting_with, push_explanation
+from pages.ui.wording import a_label, class_names_for, label_text, predicting_with, push_explanation
 
 PROBABILITY_CHART_HEIGHT = 240  # px, axes and title included
 VIEW_SCALE = 5  # the 28x28 input shown at 140 px, crisp
@@ -41,9 +41,10 @@ def prediction_ui(prediction: Prediction | None) -> None:
         st.info(EMPTY_PROMPT)
         return
     metric, view = st.columns([1, 1])
+    names = class_names_for(state.current_model())
     metric.metric(
         "Prediction",
-        str(prediction.digit),
+        label_text(prediction.digit, names),
         delta=f"{prediction.confidence:.0%} confident",
         delta_color="off",
         delta_arrow="off",
@@ -55,10 +56,11 @@ def prediction_ui(prediction: Prediction | None) -> None:
         runner_up = int(np.argsort(prediction.probabilities)[-2])
         st.warning(
             f"Not sure: the best guess has under {NOT_SURE_THRESHOLD:.0%}. "
-            f"It might be {a_digit(prediction.digit)} or {a_digit(runner_up)}; try a clearer, larger digit.",
+            f"It might be {a_label(prediction.digit, names)} or {a_label(runner_up, names)}; "
+            f"try a clearer, larger {'digit' if names is None else 'drawing'}.",
             icon=":material/help:",
         )
-    chart = draw_charts.probability_bars(prediction.probabilities, prediction.digit)
+    chart = draw_charts.probability_bars(prediction.probabilities, prediction.digit, class_names=names)
     st.altair_chart(chart, width="stretch", height=PROBABILITY_CHART_HEIGHT)
 
 

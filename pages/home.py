@@ -71,5 +71,11 @@ with facts_col:
             f"and {len(data.test_y):,} test digits.",
             icon=":material/check_circle:",
         )
+        fashion_dir, _ = dataset_location("fashion-mnist")  # only looked for: it loads when chosen
+        where = f"found in `{fashion_dir}`" if fashion_dir else "downloaded (30 MB) the first time it is chosen"
+        st.caption(
+            f"The same network can learn **Fashion-MNIST** too: 70,000 photos of clothes in 10 classes, {where}. "
+            "Choose it on the Train page."
+        )
     else:
         st.caption("Files needed: " + ", ".join(f"`{name}`" for name in FILES.values()))

@@ -23,7 +23,7 @@ from pages.ui.state import (
     MISTAKES_SCROLL,
     MISTAKES_TRUE,
 )
-from pages.ui.wording import a_digit
+from pages.ui.wording import a_label, class_names_of, label_text
 
 PER_PAGE = 24
 BACKPROP = navigation.BACKPROP.path
@@ -67,46 +67,54 @@ def as_digit(choice) -> int | None:
     return None if choice == "Any" else int(choice)
 
 
-def overview(ev) -> None:
+def overview(ev, names=None) -> None:
     accuracy, mistakes, weakest = st.columns(3)
     accuracy.metric("Test accuracy", percent(ev.accuracy), help="Share of the 10,000 test digits predicted right.")
     mistakes.metric("Mistakes", f"{ev.n_mistakes:,} of {ev.n_samples:,}")
     worst = int(ev.class_accuracy.argmin())
-    weakest.metric("Weakest digit", f"{worst} ({ev.class_accuracy[worst]:.1%} right)")
+    weakest.metric(
+        "Weakest digit" if names is None else "Weakest class",
+        f"{label_text(worst, names)} ({ev.class_accuracy[worst]:.1%} right)",
+    )
 
 
-def charts_row(ev, true_digit: int | None, predicted_digit: int | None) -> None:
+def charts_row(ev, true_digit: int | None, predicted_digit: int | None, names=None) -> None:
     left, right = st.columns(2)
     chart_key = state.mistakes_chart_key(true_digit, predicted_digit)
     with left:
         st.altair_chart(
-            charts.confusion_heatmap(ev.confusion, true_digit, predicted_digit),
+            charts.confusion_heatmap(ev.confusion, true_digit, predicted_digit, class_names=names),
             key=chart_key,
             on_select=lambda: filter_from_click(chart_key),
             selection_mode=charts.CELL_SELECTION,
             width="content",
         )
     with right:
-        st.altair_chart(charts.class_accuracy_bars(ev.class_accuracy, ev.accuracy))
+        st.altair_chart(charts.class_accuracy_bars(ev.class_accuracy, ev.accuracy, class_names=names))
 
 
-def filter_controls() -> tuple[int | None, int | None, str]:
+def filter_controls(names=None) -> tuple[int | None, int | None, str]:
     true_col, predicted_col, order_col = st.columns(3)
-    true_choice = true_col.selectbox("True digit", DIGITS, key=MISTAKES_TRUE, on_change=reset_page)
-    predicted_choice = predicted_col.selectbox("Predicted as", DIGITS, key=MISTAKES_PREDICTED, on_change=reset_page)
+    shown = {"format_func": lambda c: c if c == "Any" else label_text(c, names)}
+    true_choice = true_col.selectbox(
+        "True digit" if names is None else "True class", DIGITS, key=MISTAKES_TRUE, on_change=reset_page, **shown
+    )
+    predicted_choice = predicted_col.selectbox(
+        "Predicted as", DIGITS, key=MISTAKES_PREDICTED, on_change=reset_page, **shown
+    )
     order = order_col.selectbox(
         "Order", list(ORDER_LABELS), format_func=ORDER_LABELS.get, key=MISTAKES_ORDER, on_change=reset_page
     )
     return as_digit(true_choice), as_digit(predicted_choice), order
 
 
-def describe_filter(true_digit: int | None, predicted_digit: int | None) -> str:
+def describe_filter(true_digit: int | None, predicted_digit: int | None, names=None) -> str:
     parts = []
     if true_digit is not None:
-        parts.append(f"true digit {true_digit}")
+        parts.append(f"true {'digit' if names is None else 'class'} {label_text(true_digit, names)}")
     if predicted_digit is not None:
-        parts.append(f"predicted as {predicted_digit}")
-    return ", ".join(parts) or "all digits"
+        parts.append(f"predicted as {label_text(predicted_digit, names)}")
+    return ", ".join(parts) or ("all digits" if names is None else "all classes")
 
 
 def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | None) -> list:
@@ -117,16 +125,18 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     page = page_col.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, step=1, key=MISTAKES_PAGE)
     page_slice, _ = insight.paginate(len(indices), int(page), PER_PAGE)
     shown = ev.describe(indices[page_slice])
+    names = class_names_of(data)
+    item = "digit" if names is None else "image"
     info_col.markdown(
-        f"**{len(indices):,}** mistakes for {describe_filter(true_digit, predicted_digit)}; "
-        f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each digit: true → predicted · the network's "
-        "confidence in its answer; then its confidence in the true digit · the test-set index. "
-        "Click a digit to follow it through backprop."
+        f"**{len(indices):,}** mistakes for {describe_filter(true_digit, predicted_digit, names)}; "
+        f"showing {page_slice.start + 1}–{page_slice.stop}.  \nUnder each {item}: true → predicted · the network's "
+        f"confidence in its answer; then its confidence in the true {item if names is None else 'class'} · the "
+        f"test-set index. Click {'a digit' if names is None else 'an image'} to follow it through backprop."
     )
     columns = st.columns(GALLERY_COLUMNS)
     for position, mistake in enumerate(shown):
         with columns[position % GALLERY_COLUMNS].container(key=f"{ITEM_KEY}{position}"):  # a link all over
-            st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake))
+            st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake, names))
             st.page_link(BACKPROP, label="Backprop", query_params={"digit": mistake.index}, help=BACKPROP_HELP)
     st.html(ITEM_STYLE)
     return shown
@@ -135,21 +145,25 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
 def closer_look(ev, data, shown: list) -> None:
     """One digit from the page, large, with the network's full output."""
     by_index = {m.index: m for m in shown}
+    names = class_names_of(data)
     state.persist(MISTAKES_INSPECT, shown[0].index, fix=lambda index: index if index in by_index else shown[0].index)
     chosen = st.selectbox(
         "Look closer at one of these digits",
         list(by_index),
-        format_func=lambda i: f"#{i}: {a_digit(by_index[i].true)} the network read as {by_index[i].predicted}",
+        format_func=lambda i: (
+            f"#{i}: {a_label(by_index[i].true, names)} the network read as {label_text(by_index[i].predicted, names)}"
+        ),
         key=MISTAKES_INSPECT,
     )
     mistake = by_index[chosen]
     picture, bars = st.columns([1, 2])
     picture.image(
         digit_picture(data.test_x[chosen], scale=8),
-        caption=f"Test digit #{chosen}: true {mistake.true}, predicted {mistake.predicted}",
+        caption=f"Test {'digit' if names is None else 'image'} #{chosen}: true {label_text(mistake.true, names)}, "
+        f"predicted {label_text(mistake.predicted, names)}",
     )
     with bars:
-        st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true))
+        st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true, class_names=names))
     st.page_link(
         BACKPROP,
         label=f"Follow #{chosen} through backprop",
@@ -160,19 +174,21 @@ def closer_look(ev, data, shown: list) -> None:
 
 def main() -> None:
     data, model, ev = evaluated_model_header("Mistakes")
-    overview(ev)
+    names = class_names_of(data)
+    overview(ev, names)
 
     true_choice, predicted_choice = state.persist(MISTAKES_TRUE, "Any"), state.persist(MISTAKES_PREDICTED, "Any")
     state.persist(MISTAKES_ORDER, "most_confident")
-    charts_row(ev, as_digit(true_choice), as_digit(predicted_choice))
+    charts_row(ev, as_digit(true_choice), as_digit(predicted_choice), names)
 
-    st.subheader("Misclassified test digits", anchor=GALLERY_ANCHOR)
+    st.subheader("Misclassified test digits" if names is None else "Misclassified test images", anchor=GALLERY_ANCHOR)
     if st.session_state.pop(MISTAKES_SCROLL, False):
         shell.scroll_to(GALLERY_ANCHOR)
-    true_digit, predicted_digit, order = filter_controls()
+    true_digit, predicted_digit, order = filter_controls(names)
     indices = ev.mistakes(true_digit, predicted_digit, order)
     if len(indices) == 0:
-        st.info(f"No mistakes for {describe_filter(true_digit, predicted_digit)}: the model got all of them right.")
+        found = describe_filter(true_digit, predicted_digit, names)
+        st.info(f"No mistakes for {found}: the model got all of them right.")
         return
     shown = gallery(ev, data, indices, true_digit, predicted_digit)
     st.subheader("A closer look")

@@ -17,8 +17,8 @@ from pages.ui.wording import plain
 ensure_app_shell()
 st.title("Train")
 st.caption("Set the hyperparameters, press Train, and watch backpropagation improve the network step by step.")
-require_dataset()
 train_form.sync_with_link()
+require_dataset(name=state.current_settings().dataset)  # the one the settings (or the link) name
 for warning in train_form.link_warnings():
     st.warning(plain(warning), icon=":material/link_off:")  # they quote the link's values
 

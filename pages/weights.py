@@ -14,10 +14,12 @@ from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import insight as charts
 from pages.ui import state
+from pages.ui.hidden_space_view import hidden_space_section
 from pages.ui.insight_header import evaluated_model_header
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
 from pages.ui.weight_views import later_layers, mosaic_section
+from pages.ui.wording import class_names_of, label_text
 
 DIGITS_PER_ROW = 8  # of the digits that excite a unit most
 STILL_RANDOM = 0.5  # a change since the random start under half the start's size: the tiles look like noise
@@ -104,7 +106,10 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
         row = slice(start, start + DIGITS_PER_ROW)
         st.image(
             [digit_picture(data.test_x[i], scale=2) for i in top[row]],
-            caption=[f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top[row], values[row])],
+            caption=[
+                f"{label_text(ev.labels[i], class_names_of(data))} · {value:.2f}"
+                for i, value in zip(top[row], values[row])
+            ],
         )
 
 
@@ -142,6 +147,7 @@ def main() -> None:
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)
+    hidden_space_section(model, data)
 
 
 main()

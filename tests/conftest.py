@@ -43,3 +43,18 @@ def _runs_in_a_temporary_folder(tmp_path_factory, monkeypatch):
     """Every test (and every AppTest it runs in this process) stores runs in a temporary
     folder, never in the user's real cache."""
     monkeypatch.setenv("MNIST_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """The real Fashion-MNIST set, loaded without downloading: from ``$FASHION_MNIST_DATA_DIR``
+    or Debian's dataset-fashion-mnist folder. Skips locally when absent, FAILS under CI."""
+    from mnistcore.engine.data import DataNotFoundError, load_dataset
+
+    try:
+        return load_dataset("fashion-mnist", download_missing=False)
+    except DataNotFoundError as exc:
+        message = f"real Fashion-MNIST data not found (apt-get install dataset-fashion-mnist):\n{exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)

@@ -40,7 +40,7 @@ REPORT_KEYS = {
 @pytest.fixture
 def real_data(mnist, monkeypatch):
     """Let in-process runs reuse the session's MNIST instead of loading it again."""
-    monkeypatch.setattr(commands, "_load_data", lambda data_dir: mnist)
+    monkeypatch.setattr(commands, "_load_data", lambda data_dir, dataset="mnist": mnist)
     return mnist
 
 

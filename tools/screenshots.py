@@ -3,8 +3,9 @@
 Serves the app with ``streamlit run app.py`` (as the browser tests do), opens each page in
 headless Chromium at 1400x1000 and writes ``docs/screenshots/<page>.png``: Home, Train in the
 middle of a run of the ``fast`` preset, Mistakes, Weights, and Draw with a "3" drawn on the
-canvas; then ``teach.png``, that 3 taught as an 8 without replay (Draw's "Teach it").
-The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
+canvas; then ``teach.png``, that 3 taught as an 8 without replay (Draw's "Teach it"), and the
+Weights page's hidden-space map for MNIST and Fashion-MNIST (``--hidden-space-only`` takes just
+those two). The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
 
 Needs the dev requirements (playwright) and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
 reads MNIST from ``MNIST_DATA_DIR`` or the cache like the app. Re-run it when a page changes.
@@ -104,7 +105,25 @@ def teach_digit(page) -> None:
     page.wait_for_timeout(500)
 
 
-def take_screenshots(out_dir: Path, pages: list[str] = PAGES) -> dict[str, int]:
+def hidden_space_maps(page, base_url: str, out_dir: Path) -> dict[str, int]:
+    """The Weights page's hidden-space map of each shipped default model: MNIST's, then
+    Fashion-MNIST's (chosen on the Train page), as ``hidden-space-<dataset>.png``."""
+    sizes = {}
+    for dataset, query in (("mnist", "preset=fast"), ("fashion-mnist", "preset=fashion-fast")):
+        open_train_page(page, base_url, query, timeout=90)
+        open_page(page, "Weights")
+        heading = page.get_by_text("Hidden space: the test set as the first layer sees it")
+        heading.wait_for(timeout=90_000)
+        heading.scroll_into_view_if_needed()
+        chart = page.locator('[data-testid="stVegaLiteChart"]').last
+        chart.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
+        path = out_dir / f"hidden-space-{dataset}.png"
+        sizes[path.name] = save_png(chart.screenshot(), path)
+    return sizes
+
+
+def take_screenshots(out_dir: Path, pages: list[str] = PAGES, only_hidden_space: bool = False) -> dict[str, int]:
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +133,7 @@ def take_screenshots(out_dir: Path, pages: list[str] = PAGES) -> dict[str, int]:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base_url, wait_until="domcontentloaded")
         wait_for_app(page, timeout=90)
-        for name in pages:
+        for name in [] if only_hidden_space else pages:
             if name == "Train":
                 train_mid_run(page, base_url)
             else:
@@ -126,6 +145,8 @@ def take_screenshots(out_dir: Path, pages: list[str] = PAGES) -> dict[str, int]:
             if name == "Draw":
                 teach_digit(page)
                 sizes["teach.png"] = save_png(page.screenshot(), out_dir / "teach.png")
+        if only_hidden_space or pages == PAGES:
+            sizes.update(hidden_space_maps(page, base_url, out_dir))
         browser.close()
     return sizes
 
@@ -134,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output directory")
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these pages")
+    parser.add_argument("--hidden-space-only", action="store_true", help="only the two hidden-space maps")
     args = parser.parse_args(argv)
-    for name, size in take_screenshots(args.out, args.pages).items():
+    for name, size in take_screenshots(args.out, args.pages, args.hidden_space_only).items():
         print(f"{args.out / name}: {size / 1e3:.0f} KB")
     return 0
 

@@ -15,17 +15,23 @@ Deliberate limits: UI-free (plain strings); English only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mnistcore.analysis.mistakes import Mistake
+from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.model import percent
 from mnistcore.engine.network import shape_text
 
 
-def mistake_caption(mistake: Mistake) -> str:
+def mistake_caption(mistake: Mistake, class_names: Sequence[str] | None = None) -> str:
     """Two short lines: '4 → 9 · 97%' (true → predicted, confidence in the prediction) and
-    '4: 1% · #1234' (confidence in the true digit, test-set index)."""
+    '4: 1% · #1234' (confidence in the true digit, test-set index). With ``class_names``
+    (Fashion-MNIST's), the labels are names: 'Shirt → T-shirt/top · 81%'."""
+    true, predicted = mistake.true, mistake.predicted
+    if class_names is not None:
+        true, predicted = class_names[true], class_names[predicted]  # type: ignore[assignment]
     return (
-        f"{mistake.true} → {mistake.predicted} · {mistake.confidence:.0%}  \n"
-        f"{mistake.true}: {mistake.true_confidence:.0%} · #{mistake.index}"
+        f"{true} → {predicted} · {mistake.confidence:.0%}  \n{true}: {mistake.true_confidence:.0%} · #{mistake.index}"
     )
 
 
@@ -40,6 +46,8 @@ def model_summary(model, accuracy: float, title: str, source: str = "") -> str:
     config = model.config
     shape = shape_text(model.network.layer_sizes)
     origin = f", {source}" if source else ""
+    if config.dataset != "mnist":  # MNIST's line stays as it was; any other dataset is named
+        origin += f" · for **{dataset_named(config.dataset).title}**"
     return (
         f"Model shown: **{title}**{origin} · {shape} units, {config.activation}, {config.loss} · "
         f"test accuracy **{percent(accuracy)}**"

@@ -3,6 +3,10 @@ the check that an argument is a vector. Private: pages use the chart builders.""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from typing import Any
+
 import altair as alt
 import numpy as np
 
@@ -11,6 +15,15 @@ def diverging_scale(limit: float) -> alt.Scale:
     """Vega's ``redblue``, reversed (blue negative, white zero, red positive), pinned to
     ``[-limit, limit]``: the colours of ``analysis.images.to_diverging_rgb``."""
     return alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit], domainMid=0, clamp=True)
+
+
+def class_label_expr(class_names: Sequence[str] | None) -> Any:
+    """A Vega expression that shows a class label (0..9) on an axis as its name
+    ('Sneaker'), or Undefined (the number itself) when ``class_names`` is None. The data
+    keep the numbers, so selections and filters still report labels."""
+    if class_names is None:
+        return alt.Undefined
+    return json.dumps([str(name) for name in class_names]) + "[datum.value]"
 
 
 def check_vector(values, name: str, length: int | None = None) -> np.ndarray:

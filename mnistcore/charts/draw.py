@@ -16,11 +16,14 @@ tested without a UI.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.images import grid_shape
+from mnistcore.charts._common import class_label_expr
 
 __all__ = ["UNIT_SELECTION", "activation_grid", "contribution_bars", "probability_bars", "unit_from_selection"]
 
@@ -32,7 +35,12 @@ _MUTED = "#8d99ae"
 _GRID_WIDTH = 300  # pixels available for the activation grid
 
 
-def probability_bars(probabilities: np.ndarray, predicted: int | None = None, height: int = 180) -> alt.Chart:
+def probability_bars(
+    probabilities: np.ndarray,
+    predicted: int | None = None,
+    height: int = 180,
+    class_names: Sequence[str] | None = None,
+) -> alt.Chart:
     """Bar chart of the probability of each class.
 
     Parameters
@@ -40,6 +48,7 @@ def probability_bars(probabilities: np.ndarray, predicted: int | None = None, he
     probabilities : (n_classes,) values in [0, 1].
     predicted : class to highlight (usually the argmax); None highlights nothing.
     height : chart height in pixels.
+    class_names : what the classes are called (Fashion-MNIST's), shown on the axis; None: digits.
 
     Returns
     -------
@@ -56,7 +65,15 @@ def probability_bars(probabilities: np.ndarray, predicted: int | None = None, he
         }
     )
     base = alt.Chart(table).encode(
-        x=alt.X("digit:O", title="digit", axis=alt.Axis(labelAngle=0)),
+        x=alt.X(
+            "digit:O",
+            title="digit" if class_names is None else "class",
+            axis=alt.Axis(
+                labelAngle=0 if class_names is None else -90,
+                labelExpr=class_label_expr(class_names),
+                labelOverlap=False,
+            ),
+        ),
         y=alt.Y("probability:Q", title="probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("digit:O"), alt.Tooltip("probability:Q", format=".1%")],
     )
@@ -67,7 +84,8 @@ def probability_bars(probabilities: np.ndarray, predicted: int | None = None, he
         text=alt.Text("probability:Q", format=".0%"),
         opacity=alt.condition(alt.datum.probability >= 0.01, alt.value(1.0), alt.value(0.0)),
     )
-    return (bars + labels).properties(height=height, title="Probability of each digit")
+    title = "Probability of each digit" if class_names is None else "Probability of each class"
+    return (bars + labels).properties(height=height, title=title)
 
 
 def activation_grid(hidden: np.ndarray, chosen: int | None = None, max_columns: int = 32) -> alt.Chart:

@@ -13,12 +13,14 @@ mark per cell, so callers pass at most a few thousand cells (one page of units).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.confusion import confusion_table
-from mnistcore.charts._common import check_vector, diverging_scale
+from mnistcore.charts._common import check_vector, class_label_expr, diverging_scale
 from mnistcore.engine.model import percent
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
@@ -35,7 +37,10 @@ OTHER_GREY = "#9e9e9e"
 
 
 def confusion_heatmap(
-    cm: np.ndarray, true_digit: int | None = None, predicted_digit: int | None = None
+    cm: np.ndarray,
+    true_digit: int | None = None,
+    predicted_digit: int | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> alt.LayerChart:
     """Confusion matrix (rows true, columns predicted) with counts, tooltips and a click selection.
 
@@ -44,6 +49,8 @@ def confusion_heatmap(
     cm : (n_classes, n_classes) counts.
     true_digit, predicted_digit : the gallery's current filter; matching mistake cells get a
         dark outline.  ``None`` means any.
+    class_names : what the labels mean, shown on the axes and in the tooltip (Fashion-MNIST's
+        'Shirt'); None: the digits themselves.
 
     The point selection is named ``CELL_SELECTION`` and reports ``true`` and ``predicted``.
     Off-diagonal cells are coloured by count (the mistakes); the diagonal is grey.
@@ -59,10 +66,21 @@ def confusion_heatmap(
     if true_digit is None and predicted_digit is None:
         table["in_filter"] = False
     max_mistakes = int(table.loc[table["mistake"], "count"].max()) if table["mistake"].any() else 0
+    names = class_label_expr(class_names)
+    noun = "digit" if class_names is None else "class"
+    if class_names is not None:
+        table["true_name"] = [class_names[i] for i in table["true"]]
+        table["predicted_name"] = [class_names[i] for i in table["predicted"]]
 
     base = alt.Chart(table).encode(
-        x=alt.X("predicted:O", title="Predicted digit", axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("true:O", title="True digit"),
+        x=alt.X(
+            "predicted:O",
+            title=f"Predicted {noun}",
+            axis=alt.Axis(
+                labelAngle=0 if class_names is None else -90, orient="top", labelExpr=names, labelOverlap=False
+            ),
+        ),
+        y=alt.Y("true:O", title=f"True {noun}", axis=alt.Axis(labelExpr=names)),
     )
     # Right answers grey; mistakes from white (none) through light orange (one) to dark red.
     top = max(2, max_mistakes)
@@ -72,11 +90,12 @@ def confusion_heatmap(
         .then(alt.Color("count:Q", legend=None, scale=mistake_scale))
         .otherwise(alt.value(CORRECT_GREY))
     )
+    shown = ("true:O", "predicted:O") if class_names is None else ("true_name:N", "predicted_name:N")
     tooltip = [
-        alt.Tooltip("true:O", title="True digit"),
-        alt.Tooltip("predicted:O", title="Predicted"),
+        alt.Tooltip(shown[0], title=f"True {noun}"),
+        alt.Tooltip(shown[1], title="Predicted"),
         alt.Tooltip("count:Q", title="Count"),
-        alt.Tooltip("row_share:Q", title="Share of true digit", format=".1%"),
+        alt.Tooltip("row_share:Q", title=f"Share of true {noun}", format=".1%"),
     ]
     cells = base.mark_rect().encode(
         color=colour,
@@ -97,7 +116,9 @@ def confusion_heatmap(
     )
 
 
-def class_accuracy_bars(class_accuracy: np.ndarray, overall: float) -> alt.LayerChart:
+def class_accuracy_bars(
+    class_accuracy: np.ndarray, overall: float, class_names: Sequence[str] | None = None
+) -> alt.LayerChart:
     """Horizontal bars of accuracy per true digit (10,), with a rule at the overall accuracy.
 
     The axis starts just below the weakest digit (not at 0), so differences of a
@@ -119,7 +140,11 @@ def class_accuracy_bars(class_accuracy: np.ndarray, overall: float) -> alt.Layer
         .mark_bar()
         .encode(
             x=x.axis(format=".0%" if 1.0 - low > 0.05 else ".1%", values=_percent_ticks(low)),
-            y=alt.Y("digit:O", title="True digit"),
+            y=alt.Y(
+                "digit:O",
+                title="True digit" if class_names is None else "True class",
+                axis=alt.Axis(labelExpr=class_label_expr(class_names)),
+            ),
             color=alt.Color(
                 "weak:N",
                 title=None,
@@ -138,14 +163,16 @@ def class_accuracy_bars(class_accuracy: np.ndarray, overall: float) -> alt.Layer
         .encode(x="overall:Q")
     )
     title = alt.TitleParams(
-        "Accuracy per digit",
+        "Accuracy per digit" if class_names is None else "Accuracy per class",
         subtitle=f"Axis starts at {low:.0%}; dashed line: overall {percent(overall)}",
         anchor="start",
     )
     return (bars + labels + rule).properties(height=alt.Step(26), title=title)
 
 
-def probability_bars(probs: np.ndarray, true_digit: int | None = None) -> alt.LayerChart:
+def probability_bars(
+    probs: np.ndarray, true_digit: int | None = None, class_names: Sequence[str] | None = None
+) -> alt.LayerChart:
     """The model's output for one digit: a bar per class (n_classes,), on a 0-1 axis.
 
     The predicted class is red when it is wrong, the true class green, the rest grey.
@@ -172,7 +199,15 @@ def probability_bars(probs: np.ndarray, true_digit: int | None = None) -> alt.La
     roles = [r for r in palette if r in set(role)]  # the legend lists only what is drawn
     colours = [palette[r] for r in roles]
     base = alt.Chart(table).encode(
-        x=alt.X("digit:O", title="Digit", axis=alt.Axis(labelAngle=0)),
+        x=alt.X(
+            "digit:O",
+            title="Digit" if class_names is None else "Class",
+            axis=alt.Axis(
+                labelAngle=0 if class_names is None else -90,
+                labelExpr=class_label_expr(class_names),
+                labelOverlap=False,
+            ),
+        ),
         y=alt.Y("probability:Q", title="Output", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )
     bars = base.mark_bar().encode(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mnistcore.engine.activations import ACTIVATIONS
+from mnistcore.engine.data.datasets import DATASETS
 from mnistcore.engine.losses import LOSSES
 from mnistcore.engine.network import INITIALISERS
 from mnistcore.engine.optimizers import OPTIMIZERS, SCHEDULES
@@ -195,6 +196,14 @@ FIELDS: dict[str, Field] = {
             "Floating-point precision. float32 is twice as fast; float64 is for gradient checks.",
             choices=("float32", "float64"),
         ),
+        Field(
+            "dataset",
+            str,
+            "dataset",
+            "What the network learns to read: MNIST's handwritten digits, or Fashion-MNIST's "
+            "clothes (same size, same network, much harder to tell apart).",
+            choices=tuple(DATASETS),
+        ),
     ]
 }
 
@@ -219,6 +228,7 @@ class TrainConfig:
     eval_every: int = 500
     seed: int = 0
     dtype: str = "float32"
+    dataset: str = "mnist"  # a checkpoint without it is an MNIST model (it came before Fashion-MNIST)
 
     def __post_init__(self) -> None:
         for name, field in FIELDS.items():

@@ -24,6 +24,7 @@ import numpy as np
 
 from mnistcore.engine import checkpoint
 from mnistcore.engine.config import N_INPUTS, TrainConfig, parameter_count
+from mnistcore.engine.data.datasets import DatasetMismatchError, dataset_named
 from mnistcore.engine.history import History
 from mnistcore.engine.network import MLP
 from mnistcore.engine.trainer import N_SNAPSHOTS, RunResult, RunStatus, Trainer
@@ -154,13 +155,27 @@ def length_prefixed(fields: Iterable[bytes | memoryview]) -> Iterator[bytes | me
         yield item
 
 
+def check_dataset(config: TrainConfig, data: Any) -> None:
+    """Refuse data from another dataset than ``config``'s: a digit model's accuracy on clothes
+    (or the reverse) means nothing. ``data`` without a ``name`` is MNIST (as before)."""
+    given = getattr(data, "name", "mnist")
+    if given != config.dataset:
+        wanted, got = dataset_named(config.dataset).title, dataset_named(given).title
+        raise DatasetMismatchError(
+            f"this model is for {wanted} but the data given is {got}: a {wanted} model "
+            f"is trained and measured on {wanted} only (load {wanted} instead)."
+        )
+
+
 def trainer_for(config: TrainConfig, data: Any, **kwargs: Any) -> Trainer:
     """A Trainer on a loaded ``Mnist``: its 55k training digits (as bytes) and 5k validation digits."""
+    check_dataset(config, data)
     return Trainer(config, data.train_pixels, data.train_y, data.val_x, data.val_y, **kwargs)
 
 
 def finish(trainer: Trainer, data: Any, name: str = "") -> TrainedModel:
     """After ``trainer.run()``: measure the test set once and package the model."""
+    check_dataset(trainer.config, data)
     diverged = trainer.result is not None and trainer.result.diverged
     test_accuracy = None if diverged else trainer.network.accuracy(data.test_x, data.test_y)
     return TrainedModel.from_trainer(trainer, test_accuracy, name)

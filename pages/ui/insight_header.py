@@ -20,8 +20,8 @@ def evaluated_model_header(title: str) -> tuple[Mnist, TrainedModel, Evaluation]
     """Title, data, the current model and its evaluation, for a page about that model."""
     ensure_app_shell()
     st.title(title)
-    data = require_dataset()
     model = state.current_model()
+    data = require_dataset(name=model.config.dataset)  # a model is shown on its own dataset only
     ev = evaluation(model)
     st.markdown(model_summary(model, ev.accuracy, model_title(model), model_source(model)))
     if model.status == RunStatus.DIVERGED:

@@ -19,26 +19,40 @@ import streamlit as st
 from mnistcore import Mnist, TrainedModel, load_mnist
 from mnistcore.analysis import images
 from mnistcore.analysis.evaluation import Evaluation, evaluate_model
-from mnistcore.engine.data import FILES, DataError, DataNotFoundError, default_cache_dir, download, find_data_dir
+from mnistcore.engine.data import (
+    FILES,
+    MNIST,
+    DataError,
+    DataNotFoundError,
+    Dataset,
+    dataset_named,
+    default_cache_dir,
+    download,
+    find_data_dir,
+)
+from mnistcore.engine.model import check_dataset
 from mnistcore.server.jobs import JobManager
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_PATH = ROOT / "models" / "default.npz"
+#: The shipped default model of each dataset (MNIST's is ``DEFAULT_MODEL_PATH``).
+DEFAULT_MODEL_PATHS = {"mnist": DEFAULT_MODEL_PATH, "fashion-mnist": ROOT / "models" / "fashion.npz"}
 
 
-@st.cache_resource(show_spinner="Loading MNIST…")
-def dataset() -> Mnist:
-    """The MNIST dataset, loaded once per server process (read-only arrays).
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str = MNIST.name) -> Mnist:
+    """The dataset called ``name`` ('mnist' or 'fashion-mnist'), loaded once per server process
+    and only when someone asks for it (read-only arrays; about 55 MB each).
 
     Downloads into the user cache when nothing is found (pages that want a progress bar
     call ``require_dataset`` first, which downloads with one)."""
-    return load_mnist(download_missing=True)
+    return load_mnist(download_missing=True, dataset=name)
 
 
 @st.cache_resource(show_spinner=False)
-def default_model() -> TrainedModel:
-    """The shipped pretrained model, so every page works on a first visit."""
-    return TrainedModel.load(DEFAULT_MODEL_PATH)
+def default_model(name: str = MNIST.name) -> TrainedModel:
+    """The shipped pretrained model for dataset ``name``, so every page works on a first visit."""
+    return TrainedModel.load(DEFAULT_MODEL_PATHS[name])
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,8 +68,10 @@ def _download_lock() -> threading.Lock:
 
 @st.cache_data(max_entries=4, show_spinner="Evaluating the model on the 10,000 test digits…")
 def _evaluation(fingerprint: str, _model: TrainedModel) -> Evaluation:
-    """Cached per model fingerprint (``_model`` itself is not hashed)."""
-    data = dataset()
+    """Cached per model fingerprint (``_model`` itself is not hashed); on the model's own
+    dataset (the fingerprint covers its config, and so its dataset)."""
+    data = dataset(_model.config.dataset)
+    check_dataset(_model.config, data)
     return evaluate_model(_model.network, data.test_x, data.test_y)
 
 
@@ -79,37 +95,41 @@ def snapshot_limit(model: TrainedModel) -> float:
 # ------------------------------------------------------------------------- the dataset
 
 
-def dataset_location() -> tuple[Path | None, str]:
-    """(directory holding the four MNIST files or None, the exact fix when it cannot be used).
+def dataset_location(name: str = MNIST.name) -> tuple[Path | None, str]:
+    """(directory holding the dataset's four files or None, the exact fix when it cannot be used).
 
     None with an empty fix means: absent, but it can be downloaded into the cache."""
     try:
-        return find_data_dir(), ""
+        return (find_data_dir() if name == MNIST.name else find_data_dir(dataset=dataset_named(name))), ""
     except DataNotFoundError as exc:  # a directory named in MNIST_DATA_DIR is incomplete
         return None, str(exc)
 
 
-def require_dataset(stop: bool = True) -> Mnist | None:
-    """The dataset, downloading it first with a progress bar if it is missing.
+def require_dataset(stop: bool = True, name: str = MNIST.name) -> Mnist | None:
+    """The dataset ``name`` (default MNIST), downloading it first with a progress bar if it is missing.
 
     When it cannot be had, shows the error with the exact fix and stops the page (or,
     with ``stop=False``, returns None so the page can go on without it)."""
-    directory, fix = dataset_location()
+    directory, fix = dataset_location(name)
     try:
         if directory is None and fix:
             raise DataNotFoundError(fix)
         if directory is None:
-            _download_with_progress()
-        return dataset()
+            _download_with_progress(name)
+        return dataset(name)
     except DataError as exc:
-        st.error(f"**The MNIST data is not available.**\n\n{text_lines(str(exc))}")
+        title = dataset_named(name).title
+        st.error(f"**The {title} data is not available.**\n\n{text_lines(str(exc))}")
         if stop:
             st.stop()
         return None
 
 
-def _download_with_progress() -> None:
+def _download_with_progress(dataset_name: str = MNIST.name) -> None:
     """Fetch the four files into the cache while a progress bar shows the bytes."""
+    if dataset_name != MNIST.name:
+        _download_other_with_progress(dataset_named(dataset_name))
+        return
     names = list(FILES.values())
     bar = st.progress(0.0, text="Downloading MNIST (about 11 MB, once)…")
 
@@ -125,6 +145,23 @@ def _download_with_progress() -> None:
                 download(default_cache_dir(), progress=report)
     finally:
         bar.empty()  # a failed download too: its error says what happened, not an empty bar
+
+
+def _download_other_with_progress(spec: Dataset) -> None:
+    """As ``_download_with_progress``, for a dataset other than MNIST (its own cache folder)."""
+    names = list(FILES.values())
+    bar = st.progress(0.0, text=f"Downloading {spec.title} (about {spec.download_mb} MB, once)…")
+
+    def report(name: str, done: int, total: int | None) -> None:
+        part = done / total if total else 0.0
+        bar.progress(min(1.0, (names.index(name) + part) / len(names)), text=f"Downloading {spec.title}: {name}")
+
+    try:
+        with _download_lock():
+            if find_data_dir(dataset=spec) is None:
+                download(default_cache_dir(spec), progress=report, dataset=spec)
+    finally:
+        bar.empty()
 
 
 def text_lines(text: str) -> str:

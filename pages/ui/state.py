@@ -79,6 +79,7 @@ MISTAKES_SCROLL = "_mistakes_scroll"  # (data) a confusion cell was clicked: bri
 # Weights page (widgets)
 WEIGHTS_UNITS_PAGE, WEIGHTS_UNIT = "weights_units_page", "weights_unit"
 WEIGHTS_VIEW, WEIGHTS_SNAPSHOT = "weights_view", "weights_snapshot"
+WEIGHTS_MAP_WHEN = "weights_map_when"  # the hidden-space map: the finished network, or a step during training
 
 # Draw page (data, then widgets)
 DRAW_CANVAS_VERSION = "draw_canvas_version"  # bumped to clear the canvas: a new key remounts it empty
@@ -158,9 +159,10 @@ def clamp(low: int, high: int) -> Callable[[Any], int]:
 
 
 def current_model() -> TrainedModel:
-    """The session's trained (or uploaded) model, else the shipped default."""
+    """The session's trained (or uploaded) model, else the shipped default of the dataset the
+    Train page's settings name (MNIST unless Fashion-MNIST was chosen)."""
     model = st.session_state.get(MODEL)
-    return model if model is not None else default_model()
+    return model if model is not None else default_model(current_settings().dataset)
 
 
 def set_current_model(
@@ -184,7 +186,7 @@ def is_shared_run() -> bool:
 
 
 def is_default(model: TrainedModel) -> bool:
-    return model is default_model()
+    return model is default_model(model.config.dataset)
 
 
 def current_model_source() -> str:

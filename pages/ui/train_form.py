@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from mnistcore.engine.config import FIELDS, TRAIN_SIZE, ConfigError, TrainConfig, parse_value
+from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.data.extra import DEFAULT_REPEAT, with_extra_digits
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server import share
@@ -48,6 +49,7 @@ LABELS = {
     "augment": "Augment training digits",
     "eval_every": "Validate every … steps",
     "seed": "Random seed",
+    "dataset": "Dataset",
     share.RUN_LENGTH: "Run length",
 }
 # Sliders move between sensible stops; a value from a link that is not a stop is added.
@@ -180,9 +182,9 @@ def on_train() -> None:
 
 
 def start_training(config: TrainConfig) -> None:
-    data, name = dataset(), state.current_preset()
+    data, name = dataset(config.dataset), state.current_preset()
     digits = state.my_digits()
-    if st.session_state.get(state.TRAIN_WITH_MY_DIGITS) and len(digits):
+    if config.dataset == "mnist" and st.session_state.get(state.TRAIN_WITH_MY_DIGITS) and len(digits):
         # This run's own copy of the training split with the drawings added; the cached set is untouched.
         data, name = with_extra_digits(data, digits.flat_pixels(), digits.labels), f"{name} + my digits"
     try:
@@ -206,6 +208,8 @@ def start_training(config: TrainConfig) -> None:
 def settings_panel(job: TrainingJob | None) -> None:
     """Preset selector, the Train button, why settings were refused, then every setting in
     expanders by topic (the common ones open)."""
+    shown = widget_values(state.current_settings())
+    setting_widget("dataset", shown)  # first: the presets and every setting below are for this data
     state.persist(state.PRESET_CHOICE, state.current_preset())
     st.selectbox(
         "Preset",
@@ -219,7 +223,6 @@ def settings_panel(job: TrainingJob | None) -> None:
     my_digits_option()
     if st.session_state.get(state.FORM_ERROR):
         st.error(plain(st.session_state[state.FORM_ERROR]))  # may quote what was typed
-    shown = widget_values(state.current_settings())
     for group in GROUP_ORDER:
         with st.expander(GROUP_TITLES.get(group, group.capitalize()), expanded=group in OPEN_GROUPS):
             for name in [n for n, f in FIELDS.items() if f.group == group]:
@@ -243,8 +246,8 @@ def train_button(busy: bool) -> None:
 def my_digits_option() -> None:
     """ "Train on MNIST + my digits": offered once the Draw page has kept some drawings."""
     count = len(state.my_digits())
-    if not count:
-        return
+    if not count or st.session_state.get(setting_key("dataset"), "mnist") != "mnist":
+        return  # drawings of digits only make sense beside MNIST's digits
     state.persist(state.TRAIN_WITH_MY_DIGITS, False)
     st.toggle(
         f"Train on MNIST + my digits ({count})",
@@ -283,6 +286,8 @@ def setting_widget(name: str, shown: Mapping[str, object]) -> None:
         st.select_slider(label, options=options, format_func=lambda v: f"{v:g}", **common)
     elif field.kind is tuple:
         st.text_input(label, **{**common, "help": f"{field.help} Separate layers by spaces: 256 64."})
+    elif name == "dataset":
+        st.selectbox(label, field.choices, format_func=lambda choice: dataset_named(choice).title, **common)
     elif field.kind is str:
         st.selectbox(label, field.choices, **common)
     elif field.kind is bool:

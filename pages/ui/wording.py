@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from mnistcore import TrainedModel
+from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.model import percent
 from mnistcore.engine.network import shape_text
 from mnistcore.server.jobs import JobStatus
@@ -46,6 +47,31 @@ def plain(text: object) -> str:
 def a_digit(digit: int) -> str:
     """'a 3', 'an 8': a digit with the article its spoken name takes ('eight' is the one vowel)."""
     return f"{'an' if int(digit) == 8 else 'a'} {digit}"
+
+
+def class_names_for(model: TrainedModel) -> tuple[str, ...] | None:
+    """``class_names_of`` for a model's dataset (the Draw page has no dataset loaded)."""
+    info = dataset_named(model.config.dataset)
+    return None if info.is_digits else info.class_names
+
+
+def class_names_of(data) -> tuple[str, ...] | None:
+    """The dataset's class names when they are not the digits themselves (Fashion-MNIST's
+    'Shirt', 'Sneaker'), else None: charts and captions then show the digits as before."""
+    return None if data.info.is_digits else data.class_names
+
+
+def label_text(label: int, names: tuple[str, ...] | None) -> str:
+    """A label as shown: the digit ('3'), or its class name ('Sneaker')."""
+    return str(label) if names is None else names[int(label)]
+
+
+def a_label(label: int, names: tuple[str, ...] | None) -> str:
+    """'a 3', 'an 8', or for named classes 'a Sneaker' / 'an Ankle boot'."""
+    if names is None:
+        return a_digit(label)
+    name = names[int(label)]
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
 
 def model_source(model: TrainedModel) -> str:
@@ -101,9 +127,17 @@ def predicting_with(model: TrainedModel) -> str:
     """The Draw page's line naming the model it uses, where it came from, and how good it is."""
     sizes = shape_text(model.network.layer_sizes)
     accuracy = f", {percent(model.test_accuracy, 1)} on the test set" if model.test_accuracy is not None else ""
-    return (
+    line = (
         f"Predicting with **{model_title(model)}**, {model_source(model)} "
         f"({sizes}, {model.network.activation.name}{accuracy})."
+    )
+    info = dataset_named(model.config.dataset)
+    if info.is_digits:
+        return line
+    return (
+        f"{line} **It was trained on {info.title}, not digits:** whatever you draw, it answers with one of "
+        f"its ten classes ({', '.join(info.class_names)}). Draw a piece of clothing as a white shape "
+        "filling the box, the way the photos show them: a shoe from the side, a T-shirt, a bag."
     )
 
 

@@ -62,12 +62,14 @@ def _summary_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def _load_data(data_dir: str | None) -> mnist_data.Mnist:
-    """MNIST from ``data_dir``, $MNIST_DATA_DIR or the cache; downloads into the cache if absent."""
-    if data_dir is None and mnist_data.find_data_dir() is None:
-        print(f"MNIST not found; downloading it into {mnist_data.default_cache_dir()}", file=sys.stderr)
+def _load_data(data_dir: str | None, dataset: str = "mnist") -> mnist_data.Mnist:
+    """MNIST (or ``dataset``) from ``data_dir``, $MNIST_DATA_DIR (or $FASHION_MNIST_DATA_DIR) or
+    the cache; downloads into the cache if absent."""
+    spec = mnist_data.dataset_named(dataset)
+    if data_dir is None and mnist_data.find_data_dir(dataset=spec) is None:
+        print(f"{spec.title} not found; downloading it into {mnist_data.default_cache_dir(spec)}", file=sys.stderr)
     with _ByteBars() as bars:
-        return mnist_data.load_mnist(data_dir, progress=bars.update)
+        return mnist_data.load_mnist(data_dir, progress=bars.update, dataset=dataset)
 
 
 class _ByteBars:
@@ -101,8 +103,10 @@ class _ByteBars:
 
 def cmd_download(args: argparse.Namespace) -> int:
     with _ByteBars() as bars:
-        directory = mnist_data.download(args.dir, progress=bars.update)
-    print(f"MNIST is in {directory} (all four files verified)")
+        spec = mnist_data.dataset_named(args.dataset)
+        more: dict[str, Any] = {} if spec is mnist_data.MNIST else {"dataset": spec}  # MNIST: the call as before
+        directory = mnist_data.download(args.dir, progress=bars.update, **more)
+    print(f"{spec.title} is in {directory} (all four files verified)")
     return EXIT_OK
 
 
@@ -232,11 +236,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     _check_out_path(args.out)
     _check_loadable(config, args.out)
-    mnist = _load_data(args.data_dir)
+    mnist = _load_data(args.data_dir, config.dataset)
     layers = shape_text(config.layer_sizes)
     print(
         f"training {layers} ({config.activation}, {config.loss}, {config.optimizer} lr {config.lr:g}) "
-        f"from preset {args.preset!r} on {len(mnist.train_y):,} digits",
+        f"from preset {args.preset!r} on {len(mnist.train_y):,} {mnist.info.title} training images",
         file=sys.stderr,
         flush=True,
     )
@@ -341,7 +345,12 @@ def _model_or_run(name: str) -> tuple[TrainedModel, str]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, path = _model_or_run(args.model)
-    mnist = _load_data(args.data_dir)
+    if args.dataset is not None and args.dataset != model.config.dataset:
+        raise UsageError(
+            f"{path} is a {mnist_data.dataset_named(model.config.dataset).title} model: it is not evaluated "
+            f"on {mnist_data.dataset_named(args.dataset).title} (leave out --dataset to use its own)"
+        )
+    mnist = _load_data(args.data_dir, model.config.dataset)
     events = model.history.snapshot()
     last = events[-1] if events else None
     report = {

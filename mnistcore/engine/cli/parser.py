@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from mnistcore.engine.config import FIELDS, Field, TrainConfig, parse_value
-from mnistcore.engine.data import default_cache_dir
+from mnistcore.engine.data import DATASETS, default_cache_dir
 from mnistcore.engine.presets import PRESETS
 
 PROG = "mnistcore"
@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     download = commands.add_parser("download", help="download and verify the MNIST files", allow_abbrev=False)
-    download.add_argument("--dir", help=f"target directory (default: {default_cache_dir()})")
+    download.add_argument(
+        "--dir", help=f"target directory (default: {default_cache_dir()}, or its fashion-mnist beside)"
+    )
+    download.add_argument("--dataset", choices=tuple(DATASETS), default="mnist", help="which dataset (default: mnist)")
 
     train = commands.add_parser("train", help="train a network", allow_abbrev=False)
     train.add_argument("--preset", choices=tuple(PRESETS), default="seed", help="starting settings (default: seed)")
@@ -81,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="measure a saved model's accuracy", allow_abbrev=False)
     evaluate.add_argument(
         "model", metavar="MODEL", help="a .npz checkpoint written by train --out or the dashboard, or a stored run's id"
+    )
+    evaluate.add_argument(
+        "--dataset", choices=tuple(DATASETS), help="refuse unless the model is for this dataset (default: its own)"
     )
     _add_output_flags(evaluate)
 

@@ -1,6 +1,8 @@
-"""Find, download, verify and load the real MNIST digits.
+"""Find, download, verify and load the real MNIST digits (and Fashion-MNIST's clothes).
 
-Three modules, one job each; the names below are the package's API, importable from here:
+Four modules, one job each; the names below are the package's API, importable from here:
+
+* ``datasets``: what tells the datasets apart (``Dataset``: class names, checksums, mirrors);
 
 * ``idx``: the IDX file format, parsed strictly (``read_idx``), and the errors;
 * ``files``: where the files are (``find_data_dir``, ``default_cache_dir``) and fetching
@@ -9,6 +11,14 @@ Three modules, one job each; the names below are the package's API, importable f
   encodings (``scale_pixels``, ``one_hot``).
 """
 
+from mnistcore.engine.data.datasets import (
+    DATASETS,
+    FASHION_MNIST,
+    MNIST,
+    Dataset,
+    DatasetMismatchError,
+    dataset_named,
+)
 from mnistcore.engine.data.files import (
     ENV_VAR,
     FILES,
@@ -20,9 +30,16 @@ from mnistcore.engine.data.files import (
     find_data_dir,
 )
 from mnistcore.engine.data.idx import IMAGES_MAGIC, LABELS_MAGIC, DataError, DataNotFoundError, read_idx
-from mnistcore.engine.data.mnist import VALIDATION_SIZE, Mnist, load_mnist, one_hot, scale_pixels
+from mnistcore.engine.data.mnist import VALIDATION_SIZE, Mnist, load_dataset, load_mnist, one_hot, scale_pixels
 
 __all__ = [
+    "DATASETS",
+    "FASHION_MNIST",
+    "MNIST",
+    "Dataset",
+    "DatasetMismatchError",
+    "dataset_named",
+    "load_dataset",
     "ENV_VAR",
     "FILES",
     "IMAGES_MAGIC",

@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mnistcore.engine.data.datasets import MNIST, Dataset
 from mnistcore.engine.data.idx import DataError, DataNotFoundError, maybe_gunzip, read_bytes
 
 try:  # optional: only used to pick the per-user cache directory
@@ -53,21 +54,11 @@ FILES: dict[str, str] = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 
-# SHA-256 of the decompressed files: archives differ between mirrors, content must not.
-SHA256: dict[str, str] = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-}
-
-MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "https://yann.lecun.com/exdb/mnist/",
-)
-
-ENV_VAR = "MNIST_DATA_DIR"
+# MNIST's, as before; every dataset's are in ``datasets`` (Fashion-MNIST's too). SHA-256 of
+# the decompressed files: archives differ between mirrors, content must not.
+SHA256: dict[str, str] = MNIST.sha256
+MIRRORS: tuple[str, ...] = MNIST.mirrors
+ENV_VAR = MNIST.env_var
 
 _CHUNK_BYTES = 64 * 1024
 _MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024  # the largest MNIST archive is ~10 MB
@@ -78,10 +69,10 @@ ProgressCallback = Callable[[str, int, int | None], None]
 # --------------------------------------------------------------------------- locating
 
 
-def default_cache_dir() -> Path:
-    """Per-user directory where downloaded MNIST files are cached.
+def default_cache_dir(dataset: Dataset = MNIST) -> Path:
+    """Per-user directory where a dataset's downloaded files are cached.
 
-    ``<user cache>/mnistcore/mnist``, where the user cache comes from platformdirs
+    ``<user cache>/mnistcore/mnist`` (``fashion-mnist`` for Fashion-MNIST), where the user cache comes from platformdirs
     when installed, else ``$XDG_CACHE_HOME`` or ``~/.cache``. Not created here.
     """
     if platformdirs is not None:
@@ -90,7 +81,7 @@ def default_cache_dir() -> Path:
         xdg = os.environ.get("XDG_CACHE_HOME", "")
         root = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
         base = root / "mnistcore"
-    return base / "mnist"
+    return base / dataset.cache_name
 
 
 def existing_file(directory: Path, name: str) -> Path | None:
@@ -105,44 +96,49 @@ def _missing_files(directory: Path) -> list[str]:
     return [name for name in FILES.values() if existing_file(directory, name) is None]
 
 
-def manual_install_help(directory: Path) -> str:
+def manual_install_help(directory: Path, dataset: Dataset = MNIST) -> str:
     """Exact instructions for installing the files by hand."""
     names = "\n".join(f"    {name}.gz" for name in FILES.values())
     return (
-        f"To install MNIST by hand, put these 4 files (gzip-compressed, or uncompressed "
+        f"To install {dataset.title} by hand, put these 4 files (gzip-compressed, or uncompressed "
         f"without the .gz suffix) into\n    {directory}\n{names}\n"
         f"or put them in any directory and set the environment variable "
-        f"{ENV_VAR}=/path/to/that/directory."
+        f"{dataset.env_var}=/path/to/that/directory."
     )
 
 
-def _require_complete(directory: Path, origin: str) -> Path:
+def _require_complete(directory: Path, origin: str, dataset: Dataset = MNIST) -> Path:
     """Return ``directory`` if it holds all four files, else raise naming the gaps."""
     missing = _missing_files(directory)
     if not missing:
         return directory
     where = "does not exist" if not directory.is_dir() else "is missing " + ", ".join(missing)
+    fetch = f"{str(directory)!r}" if dataset is MNIST else f"{str(directory)!r}, dataset=FASHION_MNIST"
     raise DataNotFoundError(
-        f"MNIST directory {directory} ({origin}) {where}.\n"
-        f"{manual_install_help(directory)}\n"
-        f"Or fetch them there with mnistcore.engine.data.download({str(directory)!r})."
+        f"{dataset.title} directory {directory} ({origin}) {where}.\n"
+        f"{manual_install_help(directory, dataset)}\n"
+        f"Or fetch them there with mnistcore.engine.data.download({fetch})."
     )
 
 
-def find_data_dir(data_dir: str | Path | None = None) -> Path | None:
+def find_data_dir(data_dir: str | Path | None = None, dataset: Dataset = MNIST) -> Path | None:
     """Locate a directory holding the four MNIST files (each as ``name`` or ``name.gz``).
 
-    Looks at, in order: the ``data_dir`` argument, ``$MNIST_DATA_DIR``, then
-    ``default_cache_dir()``. Directories the user named on purpose (argument or
+    Looks at, in order: the ``data_dir`` argument, ``$MNIST_DATA_DIR`` (the dataset's
+    ``env_var``), the folders a system package installs it in (``known_dirs``: Debian's
+    dataset-fashion-mnist), then ``default_cache_dir()``. Directories the user named on purpose (argument or
     environment variable) must be complete: otherwise DataNotFoundError lists the
     missing files. An incomplete cache directory just yields None.
     """
     if data_dir is not None:
-        return _require_complete(Path(data_dir).expanduser(), "given as data_dir")
-    from_env = os.environ.get(ENV_VAR, "").strip()
+        return _require_complete(Path(data_dir).expanduser(), "given as data_dir", dataset)
+    from_env = os.environ.get(dataset.env_var, "").strip()
     if from_env:
-        return _require_complete(Path(from_env).expanduser(), f"from ${ENV_VAR}")
-    cache = default_cache_dir()
+        return _require_complete(Path(from_env).expanduser(), f"from ${dataset.env_var}", dataset)
+    installed = dataset.known_dir()
+    if installed is not None and not _missing_files(installed):
+        return installed
+    cache = default_cache_dir() if dataset is MNIST else default_cache_dir(dataset)
     return cache if not _missing_files(cache) else None
 
 
@@ -255,14 +251,15 @@ def _download_one(
 
 def download(
     dest_dir: str | Path | None = None,
-    mirrors: Sequence[str] = MIRRORS,
+    mirrors: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
     timeout: float = 30.0,
     *,
-    checksums: Mapping[str, str] = SHA256,
+    checksums: Mapping[str, str] | None = None,
     files: Iterable[str] | None = None,
+    dataset: Dataset = MNIST,
 ) -> Path:
-    """Download the MNIST files that are missing or invalid in ``dest_dir``.
+    """Download the dataset's files (MNIST's by default) that are missing or invalid in ``dest_dir``.
 
     Each file ``<name>.gz`` is tried on every mirror in turn; its decompressed content
     must match ``checksums[name]`` and is written uncompressed as ``dest_dir/<name>``
@@ -271,17 +268,19 @@ def download(
     Parameters
     ----------
     dest_dir : str or Path, optional
-        Target directory, created if needed; default ``default_cache_dir()``.
-    mirrors : sequence of str
-        Base URLs, each serving ``<name>.gz``.
+        Target directory, created if needed; default ``default_cache_dir(dataset)``.
+    mirrors : sequence of str, optional
+        Base URLs, each serving ``<name>.gz``; default the dataset's.
     progress : callable, optional
         ``progress(name, bytes_done, bytes_total_or_None)``, called as bytes arrive.
     timeout : float
         Socket timeout in seconds for each request.
-    checksums : mapping
-        File base name -> SHA-256 of its decompressed content.
+    checksums : mapping, optional
+        File base name -> SHA-256 of its decompressed content; default the dataset's.
     files : iterable of str, optional
         Base names to fetch; default all four ``FILES``.
+    dataset : Dataset
+        Which dataset (``datasets.MNIST`` or ``datasets.FASHION_MNIST``).
 
     Returns
     -------
@@ -296,7 +295,9 @@ def download(
         written to (checked before anything is fetched): one line naming the folder and
         the fix.
     """
-    dest = Path(dest_dir).expanduser() if dest_dir is not None else default_cache_dir()
+    dest = Path(dest_dir).expanduser() if dest_dir is not None else default_cache_dir(dataset)
+    mirrors = dataset.mirrors if mirrors is None else mirrors
+    checksums = dataset.sha256 if checksums is None else checksums
     names = list(files) if files is not None else list(FILES.values())
     missing = [name for name in names if not _is_present_and_valid(dest, name, checksums[name])]
     if missing:
@@ -305,5 +306,7 @@ def download(
         failures = _download_one(name, dest, mirrors, checksums[name], progress, timeout)
         if failures:
             tried = "\n".join(f"  {line}" for line in failures) or "  (no mirrors given)"
-            raise DataError(f"could not download MNIST file {name}. Tried:\n{tried}\n{manual_install_help(dest)}")
+            raise DataError(
+                f"could not download {dataset.title} file {name}. Tried:\n{tried}\n{manual_install_help(dest, dataset)}"
+            )
     return dest

@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mnistcore.engine.data import files
-from mnistcore.engine.data.files import ENV_VAR, FILES, SHA256, ProgressCallback, existing_file, sha256_hex
+from mnistcore.engine.data.datasets import MNIST, Dataset, dataset_named
+from mnistcore.engine.data.files import FILES, ProgressCallback, existing_file, sha256_hex
 from mnistcore.engine.data.idx import (
     IMAGE_SIDE,
     IMAGES_MAGIC,
@@ -31,7 +33,7 @@ from mnistcore.engine.data.idx import (
     read_bytes,
 )
 
-__all__ = ["VALIDATION_SIZE", "Mnist", "load_mnist", "one_hot", "scale_pixels"]
+__all__ = ["VALIDATION_SIZE", "Mnist", "load_dataset", "load_mnist", "one_hot", "scale_pixels"]
 
 VALIDATION_SIZE = 5000
 _TRAIN_COUNT = 60_000
@@ -97,12 +99,15 @@ class Mnist:
         Rows that came from the training file (60,000 for real MNIST).
     n_val : int
         Leading training rows held out for validation (the usual first 5,000).
+    name : str
+        Which dataset these are (``datasets.DATASETS``): 'mnist' or 'fashion-mnist'.
     """
 
     pixels: np.ndarray
     labels: np.ndarray
     n_train: int = _TRAIN_COUNT
     n_val: int = VALIDATION_SIZE
+    name: str = MNIST.name
 
     one_hot = staticmethod(one_hot)
 
@@ -117,6 +122,15 @@ class Mnist:
             raise ValueError(
                 f"need 0 <= n_val ({self.n_val}) <= n_train ({self.n_train}) <= rows ({self.pixels.shape[0]})"
             )
+
+    @property
+    def info(self) -> Dataset:
+        """The dataset's description: title, class names, checksums."""
+        return dataset_named(self.name)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.info.class_names
 
     @property
     def train_pixels(self) -> np.ndarray:
@@ -154,16 +168,17 @@ class Mnist:
 # --------------------------------------------------------------------------- loading
 
 
-def _load_verified(directory: Path, name: str, magic: int, verify: bool) -> np.ndarray:
+def _load_verified(directory: Path, name: str, magic: int, verify: bool, dataset: Dataset = MNIST) -> np.ndarray:
     """Read one file from ``directory``, check its checksum if asked, parse it."""
     path = existing_file(directory, name)
     if path is None:
-        raise DataNotFoundError(f"MNIST file {name} vanished from {directory}")
+        raise DataNotFoundError(f"{dataset.title} file {name} vanished from {directory}")
     content = read_bytes(path)
-    if verify and sha256_hex(content) != SHA256[name]:
+    expected = dataset.sha256[name]
+    if verify and sha256_hex(content) != expected:
         raise DataError(
-            f"{path} does not hold the real MNIST {name}: its SHA-256 is "
-            f"{sha256_hex(content)}, expected {SHA256[name]}. Delete it and load again "
+            f"{path} does not hold the real {dataset.title} {name}: its SHA-256 is "
+            f"{sha256_hex(content)}, expected {expected}. Delete it and load again "
             f"to re-download, or replace it by hand."
         )
     return parse_idx(content, str(path), expected_magic=magic)
@@ -173,20 +188,24 @@ def _locate_or_download(
     data_dir: str | Path | None,
     download_missing: bool,
     progress: ProgressCallback | None,
+    dataset: Dataset = MNIST,
 ) -> Path:
     """The data directory; downloads into the cache when nothing is found.
 
     Looks up ``files.find_data_dir``, ``files.default_cache_dir`` and ``files.download``
-    when called, so that one stand-in for any of them (in tests) serves the whole package."""
-    directory = files.find_data_dir(data_dir)
+    when called, so that one stand-in for any of them (in tests) serves the whole package.
+    MNIST calls them as before the datasets were many (stand-ins of that form keep working)."""
+    more: dict[str, Any] = {} if dataset is MNIST else {"dataset": dataset}
+    directory = files.find_data_dir(data_dir, **more)
     if directory is not None:
         return directory
-    cache = files.default_cache_dir()
+    cache = files.default_cache_dir(**more)
     if not download_missing:
         raise DataNotFoundError(
-            f"MNIST not found (${ENV_VAR} is unset and {cache} is incomplete).\n{files.manual_install_help(cache)}"
+            f"{dataset.title} not found (${dataset.env_var} is unset and {cache} is incomplete).\n"
+            f"{files.manual_install_help(cache, dataset)}"
         )
-    return files.download(cache, progress=progress)
+    return files.download(cache, progress=progress, **more)
 
 
 def load_mnist(
@@ -195,8 +214,9 @@ def load_mnist(
     download_missing: bool = True,
     progress: ProgressCallback | None = None,
     verify: bool = True,
+    dataset: str = MNIST.name,
 ) -> Mnist:
-    """Load all 70,000 MNIST digits as one read-only uint8 buffer.
+    """Load all 70,000 MNIST digits (or Fashion-MNIST's clothes) as one read-only uint8 buffer.
 
     Parameters
     ----------
@@ -208,6 +228,9 @@ def load_mnist(
         Passed to ``download``.
     verify : bool
         Check the SHA-256 of each decompressed file (about 50 ms).
+    dataset : str
+        'mnist', or 'fashion-mnist' (found by ``$FASHION_MNIST_DATA_DIR``, Debian's
+        dataset-fashion-mnist folder, or its own cache).
 
     Returns
     -------
@@ -222,13 +245,16 @@ def load_mnist(
     DataError
         Corrupt files, checksum mismatch, failed download.
     """
-    directory = _locate_or_download(data_dir, download_missing, progress)
-    labels = [_load_verified(directory, FILES[f"{split}_labels"], LABELS_MAGIC, verify) for split in ("train", "test")]
+    spec = dataset_named(dataset)
+    directory = _locate_or_download(data_dir, download_missing, progress, spec)
+    labels = [
+        _load_verified(directory, FILES[f"{split}_labels"], LABELS_MAGIC, verify, spec) for split in ("train", "test")
+    ]
     n_train = labels[0].size
     pixels = np.empty((n_train + labels[1].size, IMAGE_SIDE**2), dtype=np.uint8)
     for split, split_labels, rows in zip(("train", "test"), labels, (pixels[:n_train], pixels[n_train:])):
         name = FILES[f"{split}_images"]
-        images = _load_verified(directory, name, IMAGES_MAGIC, verify)
+        images = _load_verified(directory, name, IMAGES_MAGIC, verify, spec)
         if images.shape[0] != split_labels.size:
             raise DataError(
                 f"{name} holds {images.shape[0]} images but its labels file holds {split_labels.size} labels"
@@ -237,4 +263,9 @@ def load_mnist(
     all_labels = np.concatenate(labels).astype(np.int64)
     # Every split is a view of these arrays: protect them from in-place edits.
     pixels.flags.writeable = all_labels.flags.writeable = False
-    return Mnist(pixels, all_labels, n_train, n_val=min(VALIDATION_SIZE, n_train))
+    return Mnist(pixels, all_labels, n_train, n_val=min(VALIDATION_SIZE, n_train), name=spec.name)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None, **options: Any) -> Mnist:
+    """``load_mnist`` for the dataset called ``name`` ('mnist' or 'fashion-mnist')."""
+    return load_mnist(data_dir, dataset=name, **options)
