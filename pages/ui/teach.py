@@ -35,6 +35,7 @@ from mnistcore.analysis.teach import (
     teach,
 )
 from mnistcore.charts import teach as teach_charts
+from mnistcore.engine.data.datasets import MNIST, dataset_named
 from mnistcore.engine.model import percent
 from pages.ui import navigation, state
 from pages.ui.resources import dataset, require_dataset
@@ -72,7 +73,8 @@ def teach_pressed() -> None:
             lr=float(st.session_state[state.TEACH_LR]),
             replay=bool(st.session_state[state.TEACH_REPLAY]),
         )
-        model, data = state.current_model(), dataset()
+        model = state.current_model()
+        data = dataset(model.config.dataset)  # replay and the scores use the model's own dataset
         result = teach(model.network, pixels, settings, data.test_x, data.test_y, data.train_pixels, data.train_y)
     except (TeachError, TypeError, ValueError) as exc:
         say("teach", "error", f"Not taught: {exc}")
@@ -85,7 +87,8 @@ def teach_pressed() -> None:
     suffix = ", taught on the Draw page"
     state.set_current_model(taught, source if source.endswith(suffix) else source + suffix)
     st.session_state[state.TEACH_RESULT] = (drawing_key(pixels), result)
-    keep_drawing(pixels, settings.label)
+    if model.config.dataset == MNIST.name:  # My digits are digits: a Fashion model's drawings are not kept
+        keep_drawing(pixels, settings.label)
 
 
 def keep_drawing(pixels: np.ndarray, label: int) -> None:
@@ -160,9 +163,13 @@ def teach_section(prediction: Prediction) -> None:
         # A new drawing (or back from another page, which drops widget values): preset the label to the prediction.
         st.session_state[state.TEACH_DRAWING] = key
         st.session_state[state.TEACH_LABEL] = prediction.digit
-    st.segmented_control("The right label", list(range(10)), key=state.TEACH_LABEL, required=True)
+    dataset_name = state.current_model().config.dataset
+    names = dataset_named(dataset_name).class_names
+    st.segmented_control(
+        "The right label", list(range(10)), key=state.TEACH_LABEL, required=True, format_func=lambda i: names[i]
+    )
     settings_ui()
-    data_ready = require_dataset(stop=False) is not None  # replay and the test accuracy need MNIST
+    data_ready = require_dataset(stop=False, name=dataset_name) is not None  # replay and the test accuracy need it
     teach_column, undo_column, step_column = st.columns([1, 1, 2])
     teach_column.button(
         "Teach it",
