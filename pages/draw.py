@@ -14,12 +14,14 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images as insight
+from mnistcore.analysis.describe import network_view_alt, weight_tile_alt
 from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
 from pages.ui import navigation, state
 from pages.ui.canvas import canvas_ui
+from pages.ui.pictures import picture
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_digit, predicting_with, push_explanation
 
@@ -31,7 +33,12 @@ EMPTY_PROMPT = "✏️ Draw a digit (0–9) in the black box: the prediction app
 def network_view_ui(prediction: Prediction) -> None:
     """The 28x28 image the network actually sees, enlarged with crisp pixels."""
     pixels = np.rint(insight.upscale(prediction.image, VIEW_SCALE) * 255).astype(np.uint8)
-    st.image(pixels, width=VIEW_SCALE * 28, caption="What the network sees (28×28)")
+    picture(
+        pixels,
+        network_view_alt(prediction.digit, prediction.confidence),
+        "What the network sees (28×28)",
+        width=VIEW_SCALE * 28,
+    )
 
 
 def prediction_ui(prediction: Prediction | None) -> None:
@@ -97,8 +104,18 @@ def unit_weights_ui(model: TrainedModel, prediction: Prediction, unit: int) -> N
     limit = insight.symmetric_limit(weights)
     as_seen = weights * prediction.image  # what this drawing feeds into the unit, pixel by pixel
     left, right = st.columns(2)
-    left.image(insight.upscale(insight.to_diverging_rgb(weights, limit), 5), caption="its weights (red +, blue −)")
-    right.image(insight.upscale(insight.to_diverging_rgb(as_seen, limit), 5), caption="weights × your drawing")
+    with left:
+        picture(
+            insight.upscale(insight.to_diverging_rgb(weights, limit), 5),
+            weight_tile_alt(unit),
+            "its weights (red +, blue −)",
+        )
+    with right:
+        picture(
+            insight.upscale(insight.to_diverging_rgb(as_seen, limit), 5),
+            weight_tile_alt(unit, "weights × your drawing"),
+            "weights × your drawing",
+        )
     bias = float(network.biases[0][unit])
     st.caption(
         f"Sum of weights × drawing {as_seen.sum():+.2f}, plus bias {bias:+.2f}, through "

@@ -9,12 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.analysis import mistakes as insight
+from mnistcore.analysis.describe import digit_alt, mistake_alt
 from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
 from mnistcore.engine.model import percent
 from pages.ui import navigation, shell, state
 from pages.ui.insight_header import evaluated_model_header
+from pages.ui.pictures import picture
 from pages.ui.state import (
     MISTAKES_INSPECT,
     MISTAKES_ORDER,
@@ -126,7 +128,7 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     columns = st.columns(GALLERY_COLUMNS)
     for position, mistake in enumerate(shown):
         with columns[position % GALLERY_COLUMNS].container(key=f"{ITEM_KEY}{position}"):  # a link all over
-            st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake))
+            picture(digit_picture(data.test_x[mistake.index], scale=4), mistake_alt(mistake), mistake_caption(mistake))
             st.page_link(BACKPROP, label="Backprop", query_params={"digit": mistake.index}, help=BACKPROP_HELP)
     st.html(ITEM_STYLE)
     return shown
@@ -143,11 +145,13 @@ def closer_look(ev, data, shown: list) -> None:
         key=MISTAKES_INSPECT,
     )
     mistake = by_index[chosen]
-    picture, bars = st.columns([1, 2])
-    picture.image(
-        digit_picture(data.test_x[chosen], scale=8),
-        caption=f"Test digit #{chosen}: true {mistake.true}, predicted {mistake.predicted}",
-    )
+    picture_col, bars = st.columns([1, 2])
+    with picture_col:
+        picture(
+            digit_picture(data.test_x[chosen], scale=8),
+            digit_alt(chosen, mistake.true, mistake.predicted, mistake.confidence),
+            f"Test digit #{chosen}: true {mistake.true}, predicted {mistake.predicted}",
+        )
     with bars:
         st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true))
     st.page_link(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistcore.analysis.describe import digit_alt, weight_tile_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import insight as charts
 from pages.ui import state
 from pages.ui.insight_header import evaluated_model_header
+from pages.ui.pictures import picture, picture_row
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
 from pages.ui.weight_views import later_layers, mosaic_section
@@ -90,8 +92,9 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
             help="Units are numbered row by row in the mosaic above.",
         )
     )
-    picture, numbers, outgoing = st.columns([2, 1, 3])
-    picture.image(weight_picture(first_weights[:, unit], first_limit, scale=7), caption=f"Unit {unit}")
+    picture_col, numbers, outgoing = st.columns([2, 1, 3])
+    with picture_col:
+        picture(weight_picture(first_weights[:, unit], first_limit, scale=7), weight_tile_alt(unit), f"Unit {unit}")
     numbers.metric("Bias", f"{network.biases[0][unit]:+.3f}")
     numbers.metric("Mean activation", f"{ev.unit_mean[unit]:.3f}", help="Over the 10,000 test digits.")
     if model.config.activation == "relu":
@@ -102,9 +105,10 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
     st.markdown(f"**The {len(top)} test digits that excite unit {unit} most** (caption: true digit · activation)")
     for start in range(0, len(top), DIGITS_PER_ROW):  # even rows: a lone digit wrapped onto its own line looks lost
         row = slice(start, start + DIGITS_PER_ROW)
-        st.image(
+        picture_row(
             [digit_picture(data.test_x[i], scale=2) for i in top[row]],
-            caption=[f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top[row], values[row])],
+            [f"{digit_alt(int(i), int(ev.labels[i]))}, activation {v:.2f}" for i, v in zip(top[row], values[row])],
+            [f"{ev.labels[i]} · {value:.2f}" for i, value in zip(top[row], values[row])],
         )
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistcore.analysis.describe import mosaic_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import legend_stops, mosaic_columns, weight_mosaic
 from mnistcore.charts import insight as charts
 from pages.ui import state
+from pages.ui.pictures import picture
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
 
@@ -19,10 +21,12 @@ def mosaic_section(weights: np.ndarray, units: range, limit: float, title: str) 
     """A mosaic of first-layer units with the colour legend beside it."""
     columns = mosaic_columns(len(units))
     mosaic, legend = st.columns([3, 1])
-    mosaic.image(
-        weight_mosaic(weights, units, limit),
-        caption=f"{title}: {unit_range_label(units)}, row by row, {columns} per row (top left is unit {units.start}).",
-    )
+    with mosaic:
+        picture(
+            weight_mosaic(weights, units, limit),
+            mosaic_alt(title, units.start, units.stop - 1, columns),
+            f"{title}: {unit_range_label(units)}, row by row, {columns} per row (top left is unit {units.start}).",
+        )
     with legend:
         values, colours = legend_stops(limit)
         legend_title = "Change in weight" if title.startswith("Change") else "Weight"

@@ -1,0 +1,113 @@
+"""Pictures and charts in words, for people who cannot see them (screen readers, text
+browsers) and for everyone who wants the numbers behind a colour.
+
+Every picture the dashboard shows gets a text alternative from here ("test digit 8527: a 4,
+read as 9 (85%)", "hidden unit 12: weights"), and the charts a one-line summary of what they
+show (the most common mistakes of a confusion matrix, the weakest digits, the runner-up of a
+prediction). ``confusion_cells`` lists a confusion matrix's cells for a keyboard control that
+does what a click on the chart does.
+
+Deliberate limits: UI-free plain strings (no Markdown: alt text is not rendered), English
+only; the numbers come from validated arrays, never from text a visitor typed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnistcore.analysis.mistakes import Mistake
+
+
+def digit_alt(index: int, true: int, predicted: int | None = None, confidence: float | None = None) -> str:
+    """'test digit 8527: a 4, read as 9 (85%)'; without a prediction 'test digit 8527: a 4'."""
+    return named_digit_alt(f"test digit {index}", true, predicted, confidence)
+
+
+def named_digit_alt(name: str, true: int, predicted: int | None = None, confidence: float | None = None) -> str:
+    """``digit_alt`` for a digit named otherwise: 'the digit you drew: a 3, read as 3 (99%)'."""
+    text = f"{name}: {article(true)} {true}"
+    if predicted is not None:
+        text += f", read as {predicted}"
+        if confidence is not None:
+            text += f" ({confidence:.0%})"
+    return text
+
+
+def mistake_alt(mistake: Mistake) -> str:
+    """A gallery thumbnail's alt text: the digit, what the network read and how sure it was."""
+    return digit_alt(mistake.index, mistake.true, mistake.predicted, mistake.confidence)
+
+
+def network_view_alt(predicted: int, confidence: float) -> str:
+    """The Draw page's 28×28 input: 'the 28×28 image the network sees, read as 3 (97%)'."""
+    return f"the 28×28 image the network sees, read as {predicted} ({confidence:.0%})"
+
+
+def weight_tile_alt(unit: int, what: str = "weights") -> str:
+    """'hidden unit 12: weights' (``what`` e.g. 'change in weights', 'weights × your drawing')."""
+    return f"hidden unit {unit}: {what}"
+
+
+def mosaic_alt(title: str, first_unit: int, last_unit: int, columns: int) -> str:
+    """A mosaic of first-layer weight tiles: which units, how laid out, how coloured."""
+    return (
+        f"{title}: the incoming weights of hidden units {first_unit} to {last_unit} as 28×28 tiles, "
+        f"{columns} per row; red is a positive weight, blue a negative one, white zero"
+    )
+
+
+def article(digit: int) -> str:
+    """'an' before 8 ('an 8'), 'a' before every other digit."""
+    return "an" if digit == 8 else "a"
+
+
+def confusion_cells(confusion: np.ndarray) -> list[tuple[int, int, int]]:
+    """The mistakes of a (10, 10) confusion matrix (rows true, columns predicted) as
+    ``(true, predicted, count)``, most frequent first (ties: lower true digit first); cells
+    with no mistakes are left out."""
+    confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"confusion must be a square matrix, got shape {confusion.shape}")
+    cells = [
+        (int(t), int(p), int(confusion[t, p]))
+        for t in range(confusion.shape[0])
+        for p in range(confusion.shape[1])
+        if t != p and confusion[t, p] > 0
+    ]
+    return sorted(cells, key=lambda cell: (-cell[2], cell[0], cell[1]))
+
+
+def confusion_cell_label(true: int, predicted: int, count: int) -> str:
+    """'4 read as 9: 45 times' (one confusion-matrix cell, for a list or a selectbox)."""
+    return f"{true} read as {predicted}: {count:,} {'time' if count == 1 else 'times'}"
+
+
+def confusion_summary(confusion: np.ndarray, top: int = 3) -> str:
+    """The confusion matrix in one sentence: how many right, the ``top`` most common mistakes."""
+    confusion = np.asarray(confusion)
+    cells = confusion_cells(confusion)
+    right, total = int(np.trace(confusion)), int(confusion.sum())
+    text = f"Confusion matrix: {right:,} of {total:,} test digits on the diagonal (read right)."
+    if not cells:
+        return text + " No mistakes."
+    common = "; ".join(confusion_cell_label(*cell) for cell in cells[:top])
+    return f"{text} Most common mistakes: {common}."
+
+
+def class_accuracy_summary(class_accuracy: np.ndarray, overall: float) -> str:
+    """'Accuracy per digit: overall 97.9%; best 1 (99.3%); weakest 8 (95.1%), 9 (96.0%).'"""
+    accuracy = np.asarray(class_accuracy, dtype=np.float64)
+    order = np.argsort(accuracy, kind="stable")
+    weakest = ", ".join(f"{d} ({accuracy[d]:.1%})" for d in order[:2])
+    best = int(order[-1])
+    return f"Accuracy per digit: overall {overall:.1%}; best {best} ({accuracy[best]:.1%}); weakest {weakest}."
+
+
+def probability_summary(probabilities: np.ndarray, true: int | None = None) -> str:
+    """'Read as 9 (85%), then 4 (12%); the true digit 4 got 12%.' (the two likeliest digits)."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    first, second = np.argsort(-probs, kind="stable")[:2]
+    text = f"Read as {first} ({probs[first]:.0%}), then {second} ({probs[second]:.0%})"
+    if true is not None and true not in (first, second):
+        text += f"; the true digit {true} got {probs[true]:.0%}"
+    return text + "."
