@@ -20,7 +20,7 @@ from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_d
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
 from pages.ui import navigation, state
-from pages.ui.canvas import canvas_ui
+from pages.ui.draw_input import digit_input_ui
 from pages.ui.pictures import picture
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_digit, predicting_with, push_explanation
@@ -162,7 +162,7 @@ def main() -> None:
     st.space("small")  # room for the canvas toolbar, which floats above the canvas on hover
     canvas_column, result_column = st.columns([1, 1], gap="medium")
     with canvas_column:
-        image = canvas_ui()
+        image = digit_input_ui()  # the canvas, or without a pointer a test digit or a PNG
     try:
         prediction = predict_drawing(model.network, image)
     except (DrawingError, ValueError) as exc:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.analysis import mistakes as insight
-from mnistcore.analysis.describe import digit_alt, mistake_alt
+from mnistcore.analysis.describe import (
+    class_accuracy_summary,
+    confusion_cell_label,
+    confusion_cells,
+    confusion_summary,
+    digit_alt,
+    mistake_alt,
+    probability_summary,
+)
 from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
@@ -18,6 +26,7 @@ from pages.ui import navigation, shell, state
 from pages.ui.insight_header import evaluated_model_header
 from pages.ui.pictures import picture
 from pages.ui.state import (
+    MISTAKES_CELL,
     MISTAKES_INSPECT,
     MISTAKES_ORDER,
     MISTAKES_PAGE,
@@ -58,7 +67,18 @@ def filter_from_click(chart_key: str) -> None:
     points = st.session_state[chart_key].selection.get(charts.CELL_SELECTION, [])
     if not points:
         return
-    true_digit, predicted_digit = int(points[0]["true"]), int(points[0]["predicted"])
+    filter_to_cell(int(points[0]["true"]), int(points[0]["predicted"]))
+
+
+def filter_from_cell_box() -> None:
+    """The keyboard's way to a confusion cell (a chart click cannot be made with keys)."""
+    cell = st.session_state.get(MISTAKES_CELL)
+    if cell is not None:
+        filter_to_cell(cell[0], cell[1])
+        st.session_state[MISTAKES_CELL] = None  # ready for the next choice
+
+
+def filter_to_cell(true_digit: int, predicted_digit: int) -> None:
     st.session_state[MISTAKES_TRUE] = true_digit
     st.session_state[MISTAKES_PREDICTED] = "Any" if predicted_digit == true_digit else predicted_digit
     st.session_state[MISTAKES_SCROLL] = True  # the gallery is below the charts: bring it into view
@@ -88,8 +108,20 @@ def charts_row(ev, true_digit: int | None, predicted_digit: int | None) -> None:
             selection_mode=charts.CELL_SELECTION,
             width="content",
         )
+        st.caption(confusion_summary(ev.confusion))
+        st.selectbox(
+            "Or choose a cell",
+            confusion_cells(ev.confusion),
+            index=None,
+            format_func=lambda cell: confusion_cell_label(*cell),
+            placeholder="The mistakes, most common first",
+            key=MISTAKES_CELL,
+            on_change=filter_from_cell_box,
+            help="Does what a click on a cell does: shows those mistakes below.",
+        )
     with right:
         st.altair_chart(charts.class_accuracy_bars(ev.class_accuracy, ev.accuracy))
+        st.caption(class_accuracy_summary(ev.class_accuracy, ev.accuracy))
 
 
 def filter_controls() -> tuple[int | None, int | None, str]:
@@ -154,6 +186,7 @@ def closer_look(ev, data, shown: list) -> None:
         )
     with bars:
         st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true))
+        st.caption(probability_summary(ev.probs[chosen], mistake.true))
     st.page_link(
         BACKPROP,
         label=f"Follow #{chosen} through backprop",
