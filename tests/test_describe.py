@@ -54,7 +54,7 @@ def test_confusion_cells_lists_mistakes_most_frequent_first():
 def test_class_accuracy_and_probability_summaries():
     accuracy = np.array([0.99, 0.995, 0.97, 0.96, 0.98, 0.975, 0.985, 0.97, 0.951, 0.96])
     assert class_accuracy_summary(accuracy, 0.9791) == (
-        "Accuracy per digit: overall 97.9%; best 1 (99.5%); weakest 8 (95.1%), 3 (96.0%)."
+        "Accuracy per digit: overall 97.91%; best 1 (99.5%); weakest 8 (95.1%), 3 (96.0%)."
     )
     probs = np.array([0.0, 0.0, 0.0, 0.0, 0.12, 0.0, 0.0, 0.02, 0.0, 0.86])
     assert probability_summary(probs, true=4) == "Read as 9 (86%), then 4 (12%)."

@@ -95,12 +95,12 @@ def confusion_summary(confusion: np.ndarray, top: int = 3) -> str:
 
 
 def class_accuracy_summary(class_accuracy: np.ndarray, overall: float) -> str:
-    """'Accuracy per digit: overall 97.9%; best 1 (99.3%); weakest 8 (95.1%), 9 (96.0%).'"""
+    """'Accuracy per digit: overall 97.91%; best 1 (99.3%); weakest 8 (95.1%), 9 (96.0%).'"""
     accuracy = np.asarray(class_accuracy, dtype=np.float64)
     order = np.argsort(accuracy, kind="stable")
     weakest = ", ".join(f"{d} ({accuracy[d]:.1%})" for d in order[:2])
     best = int(order[-1])
-    return f"Accuracy per digit: overall {overall:.1%}; best {best} ({accuracy[best]:.1%}); weakest {weakest}."
+    return f"Accuracy per digit: overall {overall:.2%}; best {best} ({accuracy[best]:.1%}); weakest {weakest}."
 
 
 def probability_summary(probabilities: np.ndarray, true: int | None = None) -> str:

@@ -153,7 +153,9 @@ def scroll_to(anchor: str) -> None:
 CAPTION_COLOUR = "#596072"
 ACCESSIBILITY_STYLE = f"""<style>
 .stApp [data-testid="stCaptionContainer"] {{ color: {CAPTION_COLOUR}; opacity: 1; }}
-a:focus-visible, [tabindex]:focus-visible {{ outline: 2px solid #1F4FB4; outline-offset: 2px; }}
+.stApp a:focus-visible, .stApp [tabindex="0"]:focus-visible {{
+  outline: 2px solid #1F4FB4 !important; outline-offset: 2px;
+}}
 </style>"""
 # A formula wider than a phone scrolls sideways; a keyboard reaches it only if it can take focus.
 FOCUSABLE_SCROLLERS_SCRIPT = """
