@@ -176,7 +176,7 @@ def main() -> None:
         st.page_link(
             navigation.BACKPROP.path, label="Follow this digit through backprop", icon=":material/account_tree:"
         )
-        st.subheader("Inside the network")
+        st.header("Inside the network")
         inside_network_ui(model, prediction)
 
 

@@ -203,7 +203,7 @@ def main() -> None:
     state.persist(MISTAKES_ORDER, "most_confident")
     charts_row(ev, as_digit(true_choice), as_digit(predicted_choice))
 
-    st.subheader("Misclassified test digits", anchor=GALLERY_ANCHOR)
+    st.header("Misclassified test digits", anchor=GALLERY_ANCHOR)
     if st.session_state.pop(MISTAKES_SCROLL, False):
         shell.scroll_to(GALLERY_ANCHOR)
     true_digit, predicted_digit, order = filter_controls()
@@ -212,7 +212,7 @@ def main() -> None:
         st.info(f"No mistakes for {describe_filter(true_digit, predicted_digit)}: the model got all of them right.")
         return
     shown = gallery(ev, data, indices, true_digit, predicted_digit)
-    st.subheader("A closer look")
+    st.header("A closer look")
     closer_look(ev, data, shown)
 
 

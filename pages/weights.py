@@ -113,7 +113,7 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
 
 
 def evolution(model, units: range) -> None:
-    st.subheader("How the first layer changed during training")
+    st.header("How the first layer changed during training")
     steps, snapshots = model.snapshot_steps, model.snapshot_weights
     if snapshots is None or len(steps) == 0:
         st.info("This model carries no weight snapshots, so there is no training history to replay.")
@@ -133,7 +133,7 @@ def evolution(model, units: range) -> None:
 def main() -> None:
     data, model, ev = evaluated_model_header("Weights")
 
-    st.subheader("What each first-layer unit looks for")
+    st.header("What each first-layer unit looks for")
     st.caption(
         "Each tile is one hidden unit's 784 incoming weights, laid out like the 28×28 digit: red pixels "
         "push the unit on where there is ink, blue pixels hold it back, white ones do not matter."
@@ -142,7 +142,7 @@ def main() -> None:
     first_weights, first_limit, title = first_layer_view(model, ev)
     mosaic_section(first_weights, units, first_limit, title)
 
-    st.subheader("One hidden unit")
+    st.header("One hidden unit")
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)

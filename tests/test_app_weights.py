@@ -56,7 +56,7 @@ def captions(at: AppTest) -> list[str]:
 
 
 def subheaders(at: AppTest) -> list[str]:
-    return [s.value for s in at.subheader]
+    return [s.value for s in at.header]
 
 
 def test_default_model_shows_mosaic_unit_output_layer_and_evolution(default_model, mnist):

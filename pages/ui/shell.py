@@ -157,12 +157,17 @@ ACCESSIBILITY_STYLE = f"""<style>
   outline: 2px solid #1F4FB4 !important; outline-offset: 2px;
 }}
 </style>"""
-# A formula wider than a phone scrolls sideways; a keyboard reaches it only if it can take focus.
-FOCUSABLE_SCROLLERS_SCRIPT = """
+# Two fixes of Streamlit's markup, kept up to date as the page changes: a formula wider than a
+# phone scrolls sideways, and a keyboard reaches it only if it can take focus; a file uploader's
+# drop zone is a labelled role="presentation", which hides its label (presentation-role-conflict).
+ACCESSIBILITY_SCRIPT = """
 (() => {
-  if (window.focusableScrollers) return;
-  window.focusableScrollers = true;
+  if (window.accessibilityFixes) return;
+  window.accessibilityFixes = true;
   const fix = () => {
+    for (const zone of document.querySelectorAll('[data-testid="stFileUploaderDropzone"][role="presentation"]')) {
+      zone.setAttribute("role", "group");
+    }
     for (const box of document.querySelectorAll(".katex-display")) {
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
@@ -185,4 +190,4 @@ FOCUSABLE_SCROLLERS_SCRIPT = """
 def accessibility_fixes() -> None:
     """The app-wide CSS and the one script above; ``app.py`` calls it on every run."""
     st.html(ACCESSIBILITY_STYLE)
-    st.html(SCRIPT_HTML.format(run="a11y", script=FOCUSABLE_SCROLLERS_SCRIPT), unsafe_allow_javascript=True)
+    st.html(SCRIPT_HTML.format(run="a11y", script=ACCESSIBILITY_SCRIPT), unsafe_allow_javascript=True)

@@ -55,7 +55,7 @@ def later_layers(model, ev, first_units: range) -> None:
     for l in range(1, len(weights)):
         is_output = l == len(weights) - 1
         to_name = "digits" if is_output else f"hidden layer {l + 1}"
-        st.subheader(f"{'Output layer' if is_output else f'Layer {l + 1}'}: hidden layer {l} → {to_name}")
+        st.header(f"{'Output layer' if is_output else f'Layer {l + 1}'}: hidden layer {l} → {to_name}")
         n_from, n_to = weights[l].shape
         rows = first_units if l == 1 else block_range(f"Units of hidden layer {l}", n_from, "rows", l)
         cols = range(n_to) if is_output else block_range(f"Units of {to_name}", n_to, "cols", l)
