@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore.analysis.describe import digit_alt, weight_tile_alt
+from mnistcore.analysis.describe import digit_alt, outgoing_summary, weight_tile_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import insight as charts
@@ -101,6 +101,8 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
         numbers.metric("Active on", f"{ev.unit_active[unit]:.0%}", help="Share of test digits it fires on.")
     with outgoing:
         st.altair_chart(charts.outgoing_weight_bars(network.weights[1][unit], ev.layer_limits[1]))
+        if len(network.weights) == 2:  # its weights go to the ten digits
+            st.caption(outgoing_summary(unit, network.weights[1][unit]))
     top, values = ev.unit_top[unit], ev.unit_top_values[unit]
     st.markdown(f"**The {len(top)} test digits that excite unit {unit} most** (caption: true digit · activation)")
     for start in range(0, len(top), DIGITS_PER_ROW):  # even rows: a lone digit wrapped onto its own line looks lost

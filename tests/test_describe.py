@@ -14,7 +14,9 @@ from mnistcore.analysis.describe import (
     mistake_alt,
     mosaic_alt,
     network_view_alt,
+    outgoing_summary,
     probability_summary,
+    training_summary,
     weight_tile_alt,
 )
 from mnistcore.analysis.mistakes import Mistake
@@ -59,3 +61,24 @@ def test_class_accuracy_and_probability_summaries():
     probs = np.array([0.0, 0.0, 0.0, 0.0, 0.12, 0.0, 0.0, 0.02, 0.0, 0.86])
     assert probability_summary(probs, true=4) == "Read as 9 (86%), then 4 (12%)."
     assert probability_summary(probs, true=7) == "Read as 9 (86%), then 4 (12%); the true digit 7 got 2%."
+
+
+def test_training_summary_says_where_the_curves_end():
+    from mnistcore.engine.history import ProgressEvent
+
+    def event(step, validation):
+        return ProgressEvent(step, step / 500, step * 100, 0.0712, 0.98, validation, 0.1, 1.0, 1e4)
+
+    events = [event(1000, 0.976), event(2000, 0.978), event(3000, float("nan"))]
+    assert training_summary(events) == (
+        "At step 3,000: validation accuracy 97.8% (best 97.8%), last batch 98.0% right, batch loss 0.0712."
+    )
+    assert training_summary([event(10, float("nan"))]).startswith("At step 10: not validated yet, ")
+    assert training_summary([]) == "No training steps yet."
+
+
+def test_outgoing_summary_names_the_digits_a_unit_pushes():
+    weights = np.array([0.0, 0.1, -0.05, 0.41, 0.0, 0.22, 0.0, 0.0, -0.38, 0.0])
+    assert outgoing_summary(12, weights) == (
+        "Hidden unit 12 pushes up 3 most (+0.41), then 5 (+0.22); pushes down 8 most (−0.38)."
+    )
