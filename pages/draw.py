@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images as insight
-from mnistcore.analysis.describe import network_view_alt, weight_tile_alt
+from mnistcore.analysis.describe import network_view_alt, probability_summary, weight_tile_alt
 from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
@@ -66,6 +66,7 @@ def prediction_ui(prediction: Prediction | None) -> None:
         )
     chart = draw_charts.probability_bars(prediction.probabilities, prediction.digit)
     st.altair_chart(chart, width="stretch", height=PROBABILITY_CHART_HEIGHT)
+    st.caption(probability_summary(prediction.probabilities))
 
 
 def pick_unit_from_grid() -> None:
