@@ -48,3 +48,30 @@ def test_the_draw_page_reads_a_test_digit_without_a_pointer(mnist):
     alts = [alt for group in app_support.pictures(at) for alt, _ in group]
     assert any(alt.startswith("the 28×28 image the network sees, read as ") for alt in alts)
     assert np.isfinite(float(prediction.delta.split("%")[0]))
+
+
+def test_the_draw_page_reads_an_uploaded_png_and_refuses_a_bad_one(mnist):
+    import io
+
+    from PIL import Image
+
+    index = 77
+    pixels = np.rint(mnist.test_x[index].reshape(28, 28) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(255 - pixels).save(buffer, format="PNG")  # dark on light, as on paper
+    at = app_support.open_page("pages/draw.py")
+    at.radio(key=state.DRAW_SOURCE).set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("my digit.png", buffer.getvalue(), "image/png")).run()
+    assert not at.exception
+    assert any("inverted" in c.value for c in at.caption)
+    prediction = next(m for m in at.metric if m.label == "Prediction")
+    assert prediction.value == str(int(mnist.test_y[index]))
+
+    wide = io.BytesIO()
+    Image.new("L", (280, 280)).save(wide, format="PNG")
+    at.get("file_uploader")[0].set_value(("[a](http://x).png", wide.getvalue(), "image/png")).run()
+    assert not at.exception
+    errors = [app_support.shown(e.value) for e in at.error]
+    assert errors == ["Refused [a](http://x).png: the image is 280×280 pixels; it must be 28×28."]
+    assert not app_support.live_markup(at.error[0].value)  # the file's name is plain text, never a link
+    assert not [m for m in at.metric if m.label == "Prediction"]
