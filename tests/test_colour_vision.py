@@ -10,7 +10,15 @@ import re
 import numpy as np
 import pytest
 
-from mnistcore.analysis.colour_vision import MACHADO, colour_distance, hex_to_rgb, lightness, simulate, to_lab
+from mnistcore.analysis.colour_vision import (
+    MACHADO,
+    colour_distance,
+    contrast_ratio,
+    hex_to_rgb,
+    lightness,
+    simulate,
+    to_lab,
+)
 from mnistcore.analysis.images import legend_stops, to_diverging_rgb
 from mnistcore.charts.insight import CORRECT_GREY, confusion_heatmap
 
@@ -62,3 +70,17 @@ def test_confusion_matrix_colours_stay_in_order(deficiency):
     assert np.all(np.diff(lightness(seen)) < -10), lightness(seen)
     grey, fewest = simulate(hex_to_rgb([CORRECT_GREY, mistake_range[1]]), deficiency)
     assert colour_distance(grey, fewest) > NOTICEABLE
+
+
+def test_captions_pass_wcag_aa_contrast_on_both_backgrounds():
+    """The theme's faded captions were #717683 on the sidebar's #F3F5FA: 4.16:1, under AA's 4.5."""
+    import tomllib
+    from pathlib import Path
+
+    from pages.ui.shell import CAPTION_COLOUR
+
+    theme = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit/config.toml").read_text())["theme"]
+    assert contrast_ratio("#717683", "#F3F5FA") == pytest.approx(4.16, abs=0.01)
+    for background in (theme["backgroundColor"], theme["secondaryBackgroundColor"]):
+        assert contrast_ratio(CAPTION_COLOUR, background) >= 4.5
+        assert contrast_ratio(theme["textColor"], background) >= 4.5
