@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 
 try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 except ImportError:  # optional locally; CI installs it
     sync_playwright = None
+    PlaywrightTimeout = TimeoutError
 
 from tests.browser_support import (
     PROJECT_ROOT,
@@ -135,10 +137,14 @@ def settle(page) -> None:
 def open_sidebar(page, target) -> None:
     """Open the sidebar (closed on a phone) until ``target``, a locator in it, is in view."""
     for _ in range(5):  # the app's own script may still be closing the sidebar after the last page
-        if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") != "true" and target.is_visible():
+        if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true":
+            page.get_by_test_id("stExpandSidebarButton").click()
+        try:
+            target.wait_for(state="visible", timeout=5_000)
             break
-        page.get_by_test_id("stExpandSidebarButton").click()
-        page.wait_for_timeout(1000)
+        except PlaywrightTimeout:
+            continue
+    target.wait_for(state="visible", timeout=5_000)
     page.wait_for_timeout(400)  # the slide animation
 
 
@@ -147,7 +153,11 @@ def start_run(page, query: str) -> None:
     open_train_page(page, page.base_url, query)
     open_sidebar(page, page.get_by_role("button", name="Train", exact=True))
     press_train(page, until_progress=False)
-    page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)  # a busy machine starts it late
+    try:
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)  # a busy machine starts it late
+    except PlaywrightTimeout:
+        main = page.get_by_test_id("stMainBlockContainer").inner_text()[:600]
+        raise AssertionError(f"the run did not start; the page said: {main}") from None
 
 
 def open_from_sidebar(page, title: str) -> None:
