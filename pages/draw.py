@@ -27,7 +27,10 @@ from pages.ui.wording import a_digit, predicting_with, push_explanation
 
 PROBABILITY_CHART_HEIGHT = 240  # px, axes and title included
 VIEW_SCALE = 5  # the 28x28 input shown at 140 px, crisp
-EMPTY_PROMPT = "✏️ Draw a digit (0–9) in the black box: the prediction appears when you lift the pen."
+EMPTY_PROMPT = (
+    "✏️ Draw a digit (0–9) in the black box: the prediction appears when you lift the pen. "
+    "No mouse or finger? Choose a test digit or upload a PNG under **Your digit**."
+)
 
 
 def network_view_ui(prediction: Prediction) -> None:
