@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.backprop import digit_pass, shown_units, top_units
-from mnistcore.analysis.describe import named_digit_alt, weight_tile_alt
+from mnistcore.analysis.describe import named_digit_alt, probability_summary, weight_tile_alt
 from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
@@ -51,6 +51,7 @@ def forward_section(p, net: MLP) -> None:
         )
     st.subheader(f"Output layer: {p.output.size} {'softmax' if p.loss_name == 'cross-entropy' else 'sigmoid'} units")
     st.altair_chart(probability_bars(p.output, p.label), width="stretch")
+    st.caption(probability_summary(p.output, p.label))
     st.markdown("**The loss for this digit**, y being the one-hot target:")
     st.latex(loss_formula(p))
     code_link(MLP.forward_trace)
