@@ -16,6 +16,7 @@ st.set_page_config(page_title="Watch backprop learn", page_icon=":material/neuro
 page = st.navigation(navigation.streamlit_pages())
 state.collect_finished_job()
 run_links.sync_run_link()  # run=<id> in the URL: a reload or a shared link restores the model
+shell.accessibility_fixes()  # caption contrast, focus rings (issue #20)
 shell.close_sidebar_on_phones(page.url_path)  # on a phone, after another page or a new run
 wording.sidebar_status(show_training=page.url_path != "train")
 with shell.app_shell():  # pages check they run inside it (shell.ensure_app_shell)

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.backprop import digit_pass, shown_units, top_units
+from mnistcore.analysis.describe import named_digit_alt, probability_summary, weight_tile_alt
 from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
@@ -27,6 +28,7 @@ from mnistcore.engine.network import MLP, backprop, shape_text
 from pages.ui import state
 from pages.ui.backprop_sections import check_section, code_link, step_lab, step_section
 from pages.ui.digit_picker import digit_from_link, pick_digit
+from pages.ui.pictures import picture
 from pages.ui.resources import require_dataset
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_label, class_names_of, label_text, model_source, model_title
@@ -48,7 +50,8 @@ def forward_section(p, net: MLP) -> None:
             {"unit": units, "z": p.zs[l][units], "a": p.activations[l + 1][units]}, hide_index=True, height="content"
         )
     st.subheader(f"Output layer: {p.output.size} {'softmax' if p.loss_name == 'cross-entropy' else 'sigmoid'} units")
-    st.altair_chart(probability_bars(p.output, p.label), width="stretch")
+    st.altair_chart(probability_bars(p.output, p.label, class_names=names), width="stretch")
+    st.caption(probability_summary(p.output, p.label, names))
     st.markdown("**The loss for this digit**, y being the one-hot target:")
     st.latex(loss_formula(p))
     code_link(MLP.forward_trace)
@@ -86,10 +89,13 @@ def gradients_section(p, net: MLP) -> None:
     w_limit = symmetric_limit(net.weights[0])
     g_limit = symmetric_limit(p.grad_weights[0][:, units] if units else p.grad_weights[0], 100)
     for column, unit in zip(st.columns(max(1, len(units))), units):
-        column.image(weight_picture(net.weights[0][:, unit], w_limit, scale=3), caption=f"W, unit {unit}")
-        column.image(
-            weight_picture(p.grad_weights[0][:, unit], g_limit, scale=3), caption=f"∂L/∂W, δ={p.deltas[0][unit]:.2g}"
-        )
+        with column:
+            picture(weight_picture(net.weights[0][:, unit], w_limit, scale=3), weight_tile_alt(unit), f"W, unit {unit}")
+            picture(
+                weight_picture(p.grad_weights[0][:, unit], g_limit, scale=3),
+                weight_tile_alt(unit, "gradient of the loss with respect to its weights"),
+                f"∂L/∂W, δ={p.deltas[0][unit]:.2g}",
+            )
     if units:
         row = int(top_units(p.x, 1)[0])
         st.latex(weight_gradient_formula(p, 0, row, units[0]))
@@ -112,8 +118,13 @@ digit_from_link()
 x, label, what = pick_digit(data)
 lab = step_lab(model, x, label)
 p = digit_pass(lab.network, x, label)
-picture, summary = st.columns([1, 3])
-picture.image(digit_picture(x, scale=5), caption=f"{what}: {a_label(label, names)}")
+picture_col, summary = st.columns([1, 3])
+with picture_col:
+    picture(
+        digit_picture(x, scale=5),
+        named_digit_alt(what, label, p.predicted, float(p.output[p.predicted]), names),
+        f"{what}: {a_label(label, names)}",
+    )
 summary.metric(
     "The network reads it as",
     label_text(p.predicted, names),

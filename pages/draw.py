@@ -15,24 +15,34 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images as insight
+from mnistcore.analysis.describe import network_view_alt, probability_summary, weight_tile_alt
 from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
 from mnistcore.engine.model import TrainedModel
 from pages.ui import navigation, state, teach
-from pages.ui.canvas import canvas_ui
+from pages.ui.draw_input import digit_input_ui
+from pages.ui.pictures import picture
 from pages.ui.shell import ensure_app_shell
 from pages.ui.wording import a_label, class_names_for, label_text, predicting_with, push_explanation
 
 PROBABILITY_CHART_HEIGHT = 240  # px, axes and title included
 VIEW_SCALE = 5  # the 28x28 input shown at 140 px, crisp
-EMPTY_PROMPT = "✏️ Draw a digit (0–9) in the black box: the prediction appears when you lift the pen."
+EMPTY_PROMPT = (
+    "✏️ Draw a digit (0–9) in the black box: the prediction appears when you lift the pen. "
+    "No mouse or finger? Choose a test digit or upload a PNG under **Your digit**."
+)
 
 
 def network_view_ui(prediction: Prediction) -> None:
     """The 28x28 image the network actually sees, enlarged with crisp pixels."""
     pixels = np.rint(insight.upscale(prediction.image, VIEW_SCALE) * 255).astype(np.uint8)
-    st.image(pixels, width=VIEW_SCALE * 28, caption="What the network sees (28×28)")
+    picture(
+        pixels,
+        network_view_alt(prediction.digit, prediction.confidence, class_names_for(state.current_model())),
+        "What the network sees (28×28)",
+        width=VIEW_SCALE * 28,
+    )
 
 
 def prediction_ui(prediction: Prediction | None) -> None:
@@ -62,6 +72,7 @@ def prediction_ui(prediction: Prediction | None) -> None:
         )
     chart = draw_charts.probability_bars(prediction.probabilities, prediction.digit, class_names=names)
     st.altair_chart(chart, width="stretch", height=PROBABILITY_CHART_HEIGHT)
+    st.caption(probability_summary(prediction.probabilities, names=names))
 
 
 def pick_unit_from_grid() -> None:
@@ -100,8 +111,18 @@ def unit_weights_ui(model: TrainedModel, prediction: Prediction, unit: int) -> N
     limit = insight.symmetric_limit(weights)
     as_seen = weights * prediction.image  # what this drawing feeds into the unit, pixel by pixel
     left, right = st.columns(2)
-    left.image(insight.upscale(insight.to_diverging_rgb(weights, limit), 5), caption="its weights (red +, blue −)")
-    right.image(insight.upscale(insight.to_diverging_rgb(as_seen, limit), 5), caption="weights × your drawing")
+    with left:
+        picture(
+            insight.upscale(insight.to_diverging_rgb(weights, limit), 5),
+            weight_tile_alt(unit),
+            "its weights (red +, blue −)",
+        )
+    with right:
+        picture(
+            insight.upscale(insight.to_diverging_rgb(as_seen, limit), 5),
+            weight_tile_alt(unit, "weights × your drawing"),
+            "weights × your drawing",
+        )
     bias = float(network.biases[0][unit])
     st.caption(
         f"Sum of weights × drawing {as_seen.sum():+.2f}, plus bias {bias:+.2f}, through "
@@ -148,7 +169,7 @@ def main() -> None:
     st.space("small")  # room for the canvas toolbar, which floats above the canvas on hover
     canvas_column, result_column = st.columns([1, 1], gap="medium")
     with canvas_column:
-        image = canvas_ui()
+        image = digit_input_ui()  # the canvas, or without a pointer a test digit or a PNG
     try:
         prediction = predict_drawing(model.network, image)
     except (DrawingError, ValueError) as exc:
@@ -163,7 +184,7 @@ def main() -> None:
             navigation.BACKPROP.path, label="Follow this digit through backprop", icon=":material/account_tree:"
         )
         teach.teach_section(prediction)
-        st.subheader("Inside the network")
+        st.header("Inside the network")
         inside_network_ui(model, prediction)
     teach.my_digits_section()
 

@@ -40,7 +40,7 @@ st.html(CARD_STYLE)  # the whole card is its link
 model = state.current_model()
 network_col, facts_col = st.columns([3, 2], gap="large")
 with network_col:
-    st.subheader("The network")
+    st.header("The network")
     config = model.config
     st.altair_chart(network_chart(config.layer_sizes, config.activation, config.loss), width="stretch")
     st.caption(
@@ -50,7 +50,7 @@ with network_col:
     )
 
 with facts_col:
-    st.subheader("Current model")
+    st.header("Current model")
     st.metric("Test accuracy", accuracy_text(model), help="Share of the 10,000 test digits it classifies correctly.")
     st.markdown(
         f"**{model_title(model)}**, {model_source(model)}  \n"
@@ -62,7 +62,7 @@ with facts_col:
         st.info(f"A training run is going on ({job.status}, step {job.step:,} of {job.total_steps:,}).")
         st.page_link(navigation.TRAIN.path, label="Watch it on the Train page", icon=":material/arrow_forward:")
 
-    st.subheader("The data")
+    st.header("The data")
     data = require_dataset(stop=False)
     if data is not None:
         directory, _ = dataset_location()

@@ -9,13 +9,24 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.analysis import mistakes as insight
+from mnistcore.analysis.describe import (
+    class_accuracy_summary,
+    confusion_cell_label,
+    confusion_cells,
+    confusion_summary,
+    digit_alt,
+    mistake_alt,
+    probability_summary,
+)
 from mnistcore.analysis.images import digit_picture
 from mnistcore.analysis.wording import mistake_caption
 from mnistcore.charts import insight as charts
 from mnistcore.engine.model import percent
 from pages.ui import navigation, shell, state
 from pages.ui.insight_header import evaluated_model_header
+from pages.ui.pictures import picture
 from pages.ui.state import (
+    MISTAKES_CELL,
     MISTAKES_INSPECT,
     MISTAKES_ORDER,
     MISTAKES_PAGE,
@@ -56,7 +67,18 @@ def filter_from_click(chart_key: str) -> None:
     points = st.session_state[chart_key].selection.get(charts.CELL_SELECTION, [])
     if not points:
         return
-    true_digit, predicted_digit = int(points[0]["true"]), int(points[0]["predicted"])
+    filter_to_cell(int(points[0]["true"]), int(points[0]["predicted"]))
+
+
+def filter_from_cell_box() -> None:
+    """The keyboard's way to a confusion cell (a chart click cannot be made with keys)."""
+    cell = st.session_state.get(MISTAKES_CELL)
+    if cell is not None:
+        filter_to_cell(cell[0], cell[1])
+        st.session_state[MISTAKES_CELL] = None  # ready for the next choice
+
+
+def filter_to_cell(true_digit: int, predicted_digit: int) -> None:
     st.session_state[MISTAKES_TRUE] = true_digit
     st.session_state[MISTAKES_PREDICTED] = "Any" if predicted_digit == true_digit else predicted_digit
     st.session_state[MISTAKES_SCROLL] = True  # the gallery is below the charts: bring it into view
@@ -89,8 +111,20 @@ def charts_row(ev, true_digit: int | None, predicted_digit: int | None, names=No
             selection_mode=charts.CELL_SELECTION,
             width="content",
         )
+        st.caption(confusion_summary(ev.confusion, names=names))
+        st.selectbox(
+            "Or choose a cell",
+            confusion_cells(ev.confusion),
+            index=None,
+            format_func=lambda cell: confusion_cell_label(*cell, names=names),
+            placeholder="The mistakes, most common first",
+            key=MISTAKES_CELL,
+            on_change=filter_from_cell_box,
+            help="Does what a click on a cell does: shows those mistakes below.",
+        )
     with right:
         st.altair_chart(charts.class_accuracy_bars(ev.class_accuracy, ev.accuracy, class_names=names))
+        st.caption(class_accuracy_summary(ev.class_accuracy, ev.accuracy, names))
 
 
 def filter_controls(names=None) -> tuple[int | None, int | None, str]:
@@ -136,7 +170,11 @@ def gallery(ev, data, indices, true_digit: int | None, predicted_digit: int | No
     columns = st.columns(GALLERY_COLUMNS)
     for position, mistake in enumerate(shown):
         with columns[position % GALLERY_COLUMNS].container(key=f"{ITEM_KEY}{position}"):  # a link all over
-            st.image(digit_picture(data.test_x[mistake.index], scale=4), caption=mistake_caption(mistake, names))
+            picture(
+                digit_picture(data.test_x[mistake.index], scale=4),
+                mistake_alt(mistake, names),
+                mistake_caption(mistake, names),
+            )
             st.page_link(BACKPROP, label="Backprop", query_params={"digit": mistake.index}, help=BACKPROP_HELP)
     st.html(ITEM_STYLE)
     return shown
@@ -156,14 +194,17 @@ def closer_look(ev, data, shown: list) -> None:
         key=MISTAKES_INSPECT,
     )
     mistake = by_index[chosen]
-    picture, bars = st.columns([1, 2])
-    picture.image(
-        digit_picture(data.test_x[chosen], scale=8),
-        caption=f"Test {'digit' if names is None else 'image'} #{chosen}: true {label_text(mistake.true, names)}, "
-        f"predicted {label_text(mistake.predicted, names)}",
-    )
+    picture_col, bars = st.columns([1, 2])
+    with picture_col:
+        picture(
+            digit_picture(data.test_x[chosen], scale=8),
+            digit_alt(chosen, mistake.true, mistake.predicted, mistake.confidence, names),
+            f"Test {'digit' if names is None else 'image'} #{chosen}: true {label_text(mistake.true, names)}, "
+            f"predicted {label_text(mistake.predicted, names)}",
+        )
     with bars:
         st.altair_chart(charts.probability_bars(ev.probs[chosen], mistake.true, class_names=names))
+        st.caption(probability_summary(ev.probs[chosen], mistake.true, names))
     st.page_link(
         BACKPROP,
         label=f"Follow #{chosen} through backprop",
@@ -181,7 +222,7 @@ def main() -> None:
     state.persist(MISTAKES_ORDER, "most_confident")
     charts_row(ev, as_digit(true_choice), as_digit(predicted_choice), names)
 
-    st.subheader("Misclassified test digits" if names is None else "Misclassified test images", anchor=GALLERY_ANCHOR)
+    st.header("Misclassified test digits" if names is None else "Misclassified test images", anchor=GALLERY_ANCHOR)
     if st.session_state.pop(MISTAKES_SCROLL, False):
         shell.scroll_to(GALLERY_ANCHOR)
     true_digit, predicted_digit, order = filter_controls(names)
@@ -191,7 +232,7 @@ def main() -> None:
         st.info(f"No mistakes for {found}: the model got all of them right.")
         return
     shown = gallery(ev, data, indices, true_digit, predicted_digit)
-    st.subheader("A closer look")
+    st.header("A closer look")
     closer_look(ev, data, shown)
 
 

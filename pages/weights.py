@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistcore.analysis.describe import digit_alt, outgoing_summary, weight_tile_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import digit_picture, symmetric_limit, weight_picture
 from mnistcore.charts import insight as charts
 from pages.ui import state
 from pages.ui.hidden_space_view import hidden_space_section
 from pages.ui.insight_header import evaluated_model_header
+from pages.ui.pictures import picture, picture_row
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
 from pages.ui.weight_views import later_layers, mosaic_section
@@ -92,21 +94,28 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
             help="Units are numbered row by row in the mosaic above.",
         )
     )
-    picture, numbers, outgoing = st.columns([2, 1, 3])
-    picture.image(weight_picture(first_weights[:, unit], first_limit, scale=7), caption=f"Unit {unit}")
+    picture_col, numbers, outgoing = st.columns([2, 1, 3])
+    with picture_col:
+        picture(weight_picture(first_weights[:, unit], first_limit, scale=7), weight_tile_alt(unit), f"Unit {unit}")
     numbers.metric("Bias", f"{network.biases[0][unit]:+.3f}")
     numbers.metric("Mean activation", f"{ev.unit_mean[unit]:.3f}", help="Over the 10,000 test digits.")
     if model.config.activation == "relu":
         numbers.metric("Active on", f"{ev.unit_active[unit]:.0%}", help="Share of test digits it fires on.")
     with outgoing:
         st.altair_chart(charts.outgoing_weight_bars(network.weights[1][unit], ev.layer_limits[1]))
+        if len(network.weights) == 2:  # its weights go to the ten digits
+            st.caption(outgoing_summary(unit, network.weights[1][unit]))
     top, values = ev.unit_top[unit], ev.unit_top_values[unit]
     st.markdown(f"**The {len(top)} test digits that excite unit {unit} most** (caption: true digit · activation)")
     for start in range(0, len(top), DIGITS_PER_ROW):  # even rows: a lone digit wrapped onto its own line looks lost
         row = slice(start, start + DIGITS_PER_ROW)
-        st.image(
+        picture_row(
             [digit_picture(data.test_x[i], scale=2) for i in top[row]],
-            caption=[
+            [
+                f"{digit_alt(int(i), int(ev.labels[i]), names=class_names_of(data))}, activation {v:.2f}"
+                for i, v in zip(top[row], values[row])
+            ],
+            [
                 f"{label_text(ev.labels[i], class_names_of(data))} · {value:.2f}"
                 for i, value in zip(top[row], values[row])
             ],
@@ -114,7 +123,7 @@ def unit_detail(model, ev, data, first_weights: np.ndarray, first_limit: float) 
 
 
 def evolution(model, units: range) -> None:
-    st.subheader("How the first layer changed during training")
+    st.header("How the first layer changed during training")
     steps, snapshots = model.snapshot_steps, model.snapshot_weights
     if snapshots is None or len(steps) == 0:
         st.info("This model carries no weight snapshots, so there is no training history to replay.")
@@ -134,7 +143,7 @@ def evolution(model, units: range) -> None:
 def main() -> None:
     data, model, ev = evaluated_model_header("Weights")
 
-    st.subheader("What each first-layer unit looks for")
+    st.header("What each first-layer unit looks for")
     st.caption(
         "Each tile is one hidden unit's 784 incoming weights, laid out like the 28×28 digit: red pixels "
         "push the unit on where there is ink, blue pixels hold it back, white ones do not matter."
@@ -143,7 +152,7 @@ def main() -> None:
     first_weights, first_limit, title = first_layer_view(model, ev)
     mosaic_section(first_weights, units, first_limit, title)
 
-    st.subheader("One hidden unit")
+    st.header("One hidden unit")
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)

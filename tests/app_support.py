@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -56,3 +57,25 @@ def live_markup(markdown: str) -> list[str]:
     angle brackets and backticks not escaped, and bare links GFM would make clickable."""
     bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", markdown)
     return re.findall(r"[\[\]<>`]|https?://|www\.|\w@\w", bare, re.IGNORECASE)
+
+
+PICTURE = re.compile(r'<figure class="picture"><img src="[^"]*" alt="([^"]*)"[^>]*>(?:<figcaption>(.*?)</figcaption>)?')
+
+
+def pictures(at: AppTest) -> list[list[tuple[str, str]]]:
+    """The pictures drawn with ``pages.ui.pictures`` (``st.html`` figures with alt text): for
+    each ``st.html`` element, its pictures' (alt text, caption), the caption's line breaks
+    written back as Markdown's two spaces and a newline."""
+    shown = []
+    for element in at.get("html"):
+        found = PICTURE.findall(element.value)
+        if found:
+            shown.append(
+                [(html.unescape(alt), html.unescape(caption.replace("<br>", "  \n"))) for alt, caption in found]
+            )
+    return shown
+
+
+def picture_captions(at: AppTest) -> list[str]:
+    """Every picture's caption, in page order."""
+    return [caption for group in pictures(at) for _, caption in group]

@@ -42,12 +42,16 @@ def open_page(model: TrainedModel | None = None) -> AppTest:
 def gallery(at: AppTest) -> list[tuple[int, int, int]]:
     """(true, predicted, test index) of every gallery image on the page."""
     shown = []
-    for image in at.get("image"):
-        for caption in image.captions:
+    for group in app_support.pictures(at):
+        for alt, caption in group:
             match = CAPTION.match(caption)
             if match:
-                true, predicted, _, true_again, _, index = map(int, match.groups())
+                true, predicted, confidence, true_again, _, index = map(int, match.groups())
                 assert true_again == true
+                assert (
+                    alt
+                    == f"test digit {index}: {'an' if true == 8 else 'a'} {true}, read as {predicted} ({confidence}%)"
+                )
                 shown.append((true, predicted, index))
     return shown
 
@@ -122,7 +126,7 @@ def test_closer_look_shows_the_chosen_digit(default_eval):
     chosen = default_eval.mistakes()[5]
     at.selectbox(key="mistakes_inspect").set_value(chosen)
     rerun(at)
-    captions = [c for image in at.get("image") for c in image.captions]
+    captions = app_support.picture_captions(at)
     true, predicted = default_eval.labels[chosen], default_eval.predictions[chosen]
     assert f"Test digit #{chosen}: true {true}, predicted {predicted}" in captions
 
@@ -206,7 +210,7 @@ def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
                     arg=f"true digit {true}, predicted as {predicted}",
                     timeout=20_000,
                 )
-                captions = page.locator('[data-testid="stImageCaption"]').all_inner_texts()
+                captions = page.locator("figure.picture figcaption").all_inner_texts()
                 pairs = {tuple(c.split("·")[0].split("→")) for c in captions if "→" in c}
                 assert pairs == {(f"{true} ", f" {predicted} ")}
                 # The filtered gallery is brought into view: its heading near the top of the screen.
@@ -219,7 +223,7 @@ def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
                 assert heading.is_visible()
             # A digit of the gallery is a link all over: clicking its picture opens it on Backprop.
             first = page.locator('[class*="st-key-mistake_item_0"]')
-            caption = first.locator('[data-testid="stImageCaption"]').inner_text()
+            caption = first.locator("figure.picture figcaption").inner_text()
             index = int(caption.rsplit("#", 1)[1])
             picture = first.locator("img").bounding_box()
             page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)

@@ -52,11 +52,11 @@ def rerun(at: AppTest) -> AppTest:
 
 
 def captions(at: AppTest) -> list[str]:
-    return [c for image in at.get("image") for c in image.captions]
+    return app_support.picture_captions(at)
 
 
 def subheaders(at: AppTest) -> list[str]:
-    return [s.value for s in at.subheader]
+    return [s.value for s in at.header]
 
 
 def test_default_model_shows_mosaic_unit_output_layer_and_evolution(default_model, mnist):
@@ -85,8 +85,9 @@ def test_chosen_unit_shows_its_bias_and_the_digits_that_excite_it(default_model,
     top = evaluation.unit_top[5]
     hidden = default_model.network.layer_outputs(mnist.test_x)[0]
     expected = [f"{mnist.test_y[i]} · {hidden[i, 5]:.2f}" for i in top]
-    strips = [image.captions for image in at.get("image") if len(image.captions) == 8]  # two rows of 8
-    assert [caption for strip in strips for caption in strip] == expected
+    strips = [group for group in app_support.pictures(at) if len(group) == 8]  # two rows of 8
+    assert [caption for strip in strips for _, caption in strip] == expected
+    assert [alt for strip in strips for alt, _ in strip][0].startswith(f"test digit {top[0]}: ")
 
 
 def test_second_unit_page_and_evolution_slider(mnist, default_model):

@@ -167,7 +167,9 @@ def _accuracy_template(
     lines = base.mark_line(strokeWidth=1.5 if labels is None else 2, interpolate="linear").encode(
         opacity=alt.Opacity("series:N", legend=None, scale=alt.Scale(domain=[TRAIN, VALIDATION], range=[0.7, 1.0])),
     )
-    points = base.mark_point(filled=True, size=28).transform_filter(alt.datum.series == VALIDATION)
+    # aria=False: the line already describes these values to a screen reader, and before the first
+    # validation the empty layer was an unnamed graphics-symbol (axe-core's svg-img-alt).
+    points = base.mark_point(filled=True, size=28, aria=False).transform_filter(alt.datum.series == VALIDATION)
     # The data goes on the layer, never on its parts (which Altair would compare to merge).
     return alt.layer(lines, points).properties(height=height, title="Accuracy")
 

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.backprop import StepLab, digit_pass, qualified_name, source_of, top_units
+from mnistcore.analysis.describe import weight_tile_alt
 from mnistcore.analysis.gradient_check import gradient_check
 from mnistcore.analysis.images import symmetric_limit, weight_picture
 from mnistcore.charts import backprop as charts
@@ -17,6 +18,7 @@ from mnistcore.engine.network import MLP
 from mnistcore.engine.optimizers import SGD
 from mnistcore.engine.trainer import train_step
 from pages.ui import state
+from pages.ui.pictures import picture
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
@@ -81,7 +83,12 @@ def step_section(lab: StepLab) -> None:
         units = top_units(np.abs(change_w).sum(axis=0), 4)
         limit = symmetric_limit(change_w[:, units], 100)
         for column, unit in zip(st.columns(len(units)), units):
-            column.image(weight_picture(change_w[:, unit], limit, scale=3), caption=f"change in W, unit {unit}")
+            with column:
+                picture(
+                    weight_picture(change_w[:, unit], limit, scale=3),
+                    weight_tile_alt(unit, "change in weights"),
+                    f"change in W, unit {unit}",
+                )
     code_link(train_step, SGD.step)
 
 

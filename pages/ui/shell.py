@@ -147,3 +147,50 @@ def scroll_to(anchor: str) -> None:
 })();
 """.replace("__ANCHOR__", json.dumps(anchor))
     )
+
+
+# Accessibility (issue #20), on every page. Captions: Streamlit draws them in the text colour
+# at 60% opacity, #717683 on the sidebar's #F3F5FA, 4.16:1 where WCAG AA needs 4.5:1; this
+# grey is 5.8:1 there (6.3:1 on white) (pages/ui/pictures.py's figure captions use it too). Focus: a visible
+# ring on every link and focusable box, not only on Streamlit's own buttons.
+CAPTION_COLOUR = "#596072"
+ACCESSIBILITY_STYLE = f"""<style>
+.stApp [data-testid="stCaptionContainer"] {{ color: {CAPTION_COLOUR}; opacity: 1; }}
+.stApp a:focus-visible, .stApp [tabindex="0"]:focus-visible {{
+  outline: 2px solid #1F4FB4 !important; outline-offset: 2px;
+}}
+</style>"""
+# Two fixes of Streamlit's markup, kept up to date as the page changes: a formula wider than a
+# phone scrolls sideways, and a keyboard reaches it only if it can take focus; a file uploader's
+# drop zone is a labelled role="presentation", which hides its label (presentation-role-conflict).
+ACCESSIBILITY_SCRIPT = """
+(() => {
+  if (window.accessibilityFixes) return;
+  window.accessibilityFixes = true;
+  const fix = () => {
+    for (const zone of document.querySelectorAll('[data-testid="stFileUploaderDropzone"][role="presentation"]')) {
+      zone.setAttribute("role", "group");
+    }
+    for (const box of document.querySelectorAll(".katex-display")) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", "formula (scrolls sideways)");
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    }
+  };
+  let pending = null;
+  new MutationObserver(() => { clearTimeout(pending); pending = setTimeout(fix, 100); })
+    .observe(document.body, {childList: true, subtree: true});
+  window.addEventListener("resize", fix);
+  fix();
+})();
+"""
+
+
+def accessibility_fixes() -> None:
+    """The app-wide CSS and the one script above; ``app.py`` calls it on every run."""
+    st.html(ACCESSIBILITY_STYLE)
+    st.html(SCRIPT_HTML.format(run="a11y", script=ACCESSIBILITY_SCRIPT), unsafe_allow_javascript=True)

@@ -75,6 +75,7 @@ RERUN_PAGE = "_rerun_page"  # set by a callback in the live view (a fragment): t
 MISTAKES_TRUE, MISTAKES_PREDICTED = "mistakes_true", "mistakes_predicted"
 MISTAKES_ORDER, MISTAKES_PAGE, MISTAKES_INSPECT = "mistakes_order", "mistakes_page", "mistakes_inspect"
 MISTAKES_SCROLL = "_mistakes_scroll"  # (data) a confusion cell was clicked: bring its mistakes into view
+MISTAKES_CELL = "_mistakes_cell"  # the keyboard's confusion cell: its callback sets the two filters
 
 # Weights page (widgets)
 WEIGHTS_UNITS_PAGE, WEIGHTS_UNIT = "weights_units_page", "weights_unit"
@@ -86,6 +87,8 @@ DRAW_CANVAS_VERSION = "draw_canvas_version"  # bumped to clear the canvas: a new
 DRAW_UNIT = "draw_unit"  # the hidden unit whose weights are shown; None follows the top contributor
 DRAW_STROKE = "draw_stroke_width"
 DRAW_UNIT_BOX, DRAW_GRID = "_draw_unit_box", "_draw_grid"  # they show DRAW_UNIT; their callbacks set it
+DRAW_SOURCE, DRAW_TEST_INDEX = "draw_source", "draw_test_index"  # the canvas, or without a pointer a test digit...
+DRAW_UPLOAD = "_draw_upload"  # ... or an uploaded 28x28 PNG
 
 # Draw page, "Teach it" and "My digits" (data, then widgets; ``ui.teach``)
 MY_DIGITS = "my_digits"  # MyDigits: the drawings taught (or uploaded) this session, at most 200

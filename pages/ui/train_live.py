@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistcore.analysis.describe import training_summary
 from mnistcore.charts import training as charts
 from mnistcore.engine.model import percent
 from mnistcore.engine.outcome import Outcome, Verdict
@@ -230,3 +231,4 @@ def run_charts(events: list, x: str, key: str) -> None:
     ):
         spec, data = charts.vega_lite_parts(chart)  # cheaper than st.altair_chart twice a second
         column.vega_lite_chart(data, spec, key=f"{key}_{name}", width="stretch")
+    st.caption(training_summary(events))  # the curves in words (issue #20)

@@ -29,7 +29,7 @@ def compare_runs() -> None:
     each run in its own colour under a short label ('#3 fast'), and a table of the runs with
     their test accuracy and the settings that differ between them."""
     runs = state.session_runs()
-    st.subheader("Compare runs")
+    st.header("Compare runs")
     if len(runs) < 1:
         st.caption("Each finished run of this session lands here, so you can overlay their curves.")
         return

@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistcore.analysis.describe import mosaic_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import legend_stops, mosaic_columns, weight_mosaic
 from mnistcore.charts import insight as charts
 from pages.ui import state
+from pages.ui.pictures import picture
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
 
@@ -19,10 +21,12 @@ def mosaic_section(weights: np.ndarray, units: range, limit: float, title: str) 
     """A mosaic of first-layer units with the colour legend beside it."""
     columns = mosaic_columns(len(units))
     mosaic, legend = st.columns([3, 1])
-    mosaic.image(
-        weight_mosaic(weights, units, limit),
-        caption=f"{title}: {unit_range_label(units)}, row by row, {columns} per row (top left is unit {units.start}).",
-    )
+    with mosaic:
+        picture(
+            weight_mosaic(weights, units, limit),
+            mosaic_alt(title, units.start, units.stop - 1, columns),
+            f"{title}: {unit_range_label(units)}, row by row, {columns} per row (top left is unit {units.start}).",
+        )
     with legend:
         values, colours = legend_stops(limit)
         legend_title = "Change in weight" if title.startswith("Change") else "Weight"
@@ -51,7 +55,7 @@ def later_layers(model, ev, first_units: range) -> None:
     for l in range(1, len(weights)):
         is_output = l == len(weights) - 1
         to_name = "digits" if is_output else f"hidden layer {l + 1}"
-        st.subheader(f"{'Output layer' if is_output else f'Layer {l + 1}'}: hidden layer {l} → {to_name}")
+        st.header(f"{'Output layer' if is_output else f'Layer {l + 1}'}: hidden layer {l} → {to_name}")
         n_from, n_to = weights[l].shape
         rows = first_units if l == 1 else block_range(f"Units of hidden layer {l}", n_from, "rows", l)
         cols = range(n_to) if is_output else block_range(f"Units of {to_name}", n_to, "cols", l)

@@ -1,0 +1,212 @@
+"""Accessibility in a real browser (issue #20): axe-core, injected into every page on a desktop
+and a phone-sized screen, must find no violation of the WCAG 2.1 A and AA rules, in each state
+of ``STATES`` (the pages as a visitor first sees them; the Train page's live view, paused;
+every page after a finished run). A failure lists rule, impact and elements.
+
+axe-core is the npm package, installed by ``.ci/run`` (``npm install --prefix .ci/a11y
+axe-core@AXE_VERSION``) or anywhere ``$AXE_CORE_JS`` points; without it the test skips
+locally and fails under CI=true.
+
+To audit a new section: add its page to ``PAGES`` or a state to ``STATES`` (a function that
+brings a fresh browser page to that state and returns the paths to audit in it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+except ImportError:  # optional locally; CI installs it
+    sync_playwright = None
+    PlaywrightTimeout = TimeoutError
+
+from tests.browser_support import (
+    PROJECT_ROOT,
+    exceptions_on,
+    launch_browser,
+    open_train_page,
+    press_train,
+    require,
+    require_browser,
+    streamlit_server,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+AXE_VERSION = "4.14.1"  # .ci/run installs exactly this one
+AXE_JS = Path(os.environ.get("AXE_CORE_JS") or PROJECT_ROOT / ".ci/a11y/node_modules/axe-core/axe.min.js")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+EXTRA_RULES = ["heading-order", "presentation-role-conflict"]  # best practices the issue's audit found too
+VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]  # as the sidebar names them
+SHORT_RUN = "preset=fast&steps=300"  # a real run, over in a few seconds
+LONG_RUN = "preset=fast&epochs=100"  # long enough to be paused and looked at
+
+RUN_AXE = """async ([tags, extra]) => {
+  const rules = Object.fromEntries(extra.map(rule => [rule, {enabled: true}]));
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, rules, resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(" ") + "  " + n.html.slice(0, 160)),
+  }));
+}"""
+
+
+@dataclass(frozen=True)
+class State:
+    """A state of the app to audit: ``prepare(page)`` brings a fresh page (its own browser
+    context, so its own Streamlit session) there and returns the pages to audit in it, in
+    order, by their sidebar titles (``None``: the page as it is); ``cleanup(page)`` runs after.
+    Pages are opened through the sidebar, as a visitor does: loading a URL starts a new session."""
+
+    name: str
+    prepare: Callable
+    cleanup: Callable | None = None
+
+
+def as_opened(page) -> list[str | None]:
+    page.goto(page.base_url, wait_until="domcontentloaded")
+    page.get_by_test_id("stSidebarNav").get_by_text("Home", exact=True).wait_for(state="attached", timeout=60_000)
+    return list(PAGES)
+
+
+def live_view_paused(page) -> list[str | None]:
+    """The Train page during a run, paused so that it holds still for the audit; then stopped."""
+    start_run(page, LONG_RUN)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_text("Paused at").wait_for(timeout=30_000)
+    return [None]
+
+
+def stop_run(page) -> None:
+    """End the paused run, so the next state's run does not wait for a free slot."""
+    stop = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop")
+    if stop.count():  # not if the run never started (the test failed before)
+        stop.click()
+        page.get_by_text("Stopped at step").wait_for(timeout=30_000)
+
+
+def after_a_run(page) -> list[str | None]:
+    """A short run trained to the end: its finished view on Train, then every page shows it."""
+    start_run(page, SHORT_RUN)
+    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    return [None, *PAGES]
+
+
+STATES = [
+    State("as opened", as_opened),
+    State("live view, paused", live_view_paused, cleanup=stop_run),
+    State("after a run", after_a_run),
+]
+
+
+def axe_source() -> str:
+    """axe-core's script, once its version is checked (a newer one may add rules)."""
+    require(AXE_JS.is_file(), f"axe-core not found at {AXE_JS}: npm install --prefix .ci/a11y axe-core@{AXE_VERSION}")
+    package = AXE_JS.with_name("package.json")
+    version = json.loads(package.read_text())["version"] if package.is_file() else "unknown"
+    assert version == AXE_VERSION, f"axe-core {version} at {AXE_JS}; this test is checked against {AXE_VERSION}"
+    return AXE_JS.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(mnist):
+    require_browser()
+    source = axe_source()
+    with streamlit_server() as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield base_url, browser, source
+        browser.close()
+
+
+def settle(page) -> None:
+    """Wait for the script run, then until nothing is drawn faded (stale) any more."""
+    wait_for_app(page, timeout=60)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
+    page.wait_for_timeout(1000)  # charts and pictures arriving
+
+
+def open_sidebar(page, target) -> None:
+    """Open the sidebar (closed on a phone) until ``target``, a locator in it, is in view."""
+    for _ in range(5):  # the app's own script may still be closing the sidebar after the last page
+        if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true":
+            page.get_by_test_id("stExpandSidebarButton").click()
+        try:
+            target.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    target.wait_for(state="visible", timeout=5_000)
+    page.wait_for_timeout(400)  # the slide animation
+
+
+def start_run(page, query: str) -> None:
+    """Open Train from a share link and press Train (in the sidebar: opened first on a phone)."""
+    open_train_page(page, page.base_url, query)
+    open_sidebar(page, page.get_by_role("button", name="Train", exact=True))
+    press_train(page, until_progress=False)
+    try:
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)  # a busy machine starts it late
+    except PlaywrightTimeout:
+        main = page.get_by_test_id("stMainBlockContainer").inner_text()[:600]
+        raise AssertionError(f"the run did not start; the page said: {main}") from None
+
+
+def open_from_sidebar(page, title: str) -> None:
+    """Click the sidebar's link to ``title`` (opening the sidebar first on a phone)."""
+    link = page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)
+    open_sidebar(page, link)
+    link.click()
+    wait_for_app(page, timeout=60)
+    if title != "Home":
+        page.wait_for_url(f"**/{title.lower()}*", timeout=30_000)
+
+
+def audit(page, axe: str) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe)
+    return page.evaluate(RUN_AXE, [WCAG_TAGS, EXTRA_RULES])
+
+
+def report(where: str, violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{where}: {v['id']} ({v['impact']}, {len(v['nodes'])} elements): {v['help']}")
+        lines += [f"    {node}" for node in v["nodes"][:5]]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("state", STATES, ids=lambda s: s.name.replace(" ", "-").replace(",", ""))
+def test_every_page_passes_axe_core_wcag_21_aa(server, state, viewport):
+    base_url, browser, axe = server
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    try:
+        page = context.new_page()
+        page.base_url = base_url
+        failures = []
+        try:
+            for title in state.prepare(page):
+                if title is not None:
+                    open_from_sidebar(page, title)
+                settle(page)
+                where = f"{state.name}, {viewport}, {title or page.url.rsplit('/', 1)[-1]}"
+                assert not exceptions_on(page), f"{where}: {exceptions_on(page)}"
+                violations = audit(page, axe)
+                if violations:
+                    failures.append(report(where, violations))
+        finally:
+            if state.cleanup is not None:
+                state.cleanup(page)
+        assert not failures, "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(failures)
+    finally:
+        context.close()
