@@ -7,7 +7,7 @@ from __future__ import annotations
 from mnistcore.engine.data import FASHION_MNIST
 from mnistcore.engine.model import TrainedModel
 from pages.ui import resources
-from tests.app_support import ROOT, fresh_job_manager, open_page, open_train, shown  # noqa: F401 (an autouse fixture)
+from tests.app_support import ROOT, fresh_job_manager, open_page, open_train, picture_captions, shown  # noqa: F401 (an autouse fixture)
 from tests.test_app_train import button, run_until_done
 
 NAMES = set(FASHION_MNIST.class_names)
@@ -33,7 +33,7 @@ def test_a_link_names_the_dataset_and_a_fashion_preset_trains_and_shows_class_na
     assert model.config.dataset == "fashion-mnist" and model.test_accuracy > 0.5
     at.switch_page("pages/mistakes.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    captions = [c for image in at.get("image") for c in image.captions]
+    captions = picture_captions(at)
     named = [c for c in captions if " → " in c]
     assert named and all(c.split(" → ")[0] in NAMES for c in named), named[:3]
     assert any(s.label == "True class" for s in at.selectbox)
