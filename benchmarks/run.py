@@ -428,6 +428,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"load average {meta['load_before']} before / {meta['load_after']} after.",
         "",
     ]
+    if meta.get("note"):
+        lines += [meta["note"], ""]
     if meta.get("section_load_1min"):
         per_section = ", ".join(f"{name} {a}→{b}" for name, (a, b) in meta["section_load_1min"].items())
         lines += [
