@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.issue17 import value_speed
 from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minimal
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.data import load_mnist, one_hot
@@ -277,6 +278,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "curve": curve,
     "memory": memory,
     "eval_overhead": eval_overhead,
+    "value_speed": value_speed,
 }
 
 

@@ -22,6 +22,11 @@ Sections (each measured in fresh worker processes, see ``measure.py``):
    interval) against effectively never, and the cost of the final 10k test evaluation.
 6. ``environment`` and ``load_time``: which BLAS kernel and how many threads, the load
    average (a busy machine shows there), and the seconds to load MNIST.
+7. ``value_speed`` (issue #17): samples/s at 784-800-10 from the seed's uniform init against
+   He init, everything else equal, for ReLU/softmax/SGD, sigmoid/MSE/SGD and ReLU/Adam.
+8. ``seed_vs_floor`` (issue #17): the ``seed`` preset through the CLI against the NumPy floor
+   (``../shared/bench/seed_floor.py``: the same array work on pre-made batches), in pairs.
+   ``BENCH_SHARED_DIR`` names another place for ``shared/`` (e.g. from a git worktree).
 
 The report goes to ``benchmarks/results/latest.json`` and ``latest.md`` (``--quick``:
 ``quick.json``/``quick.md``); full runs also append a summary line to ``history.jsonl``.
@@ -46,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("BENCH_SHARED_DIR", ROOT.parent / "shared"))  # the notebook shim and the floor script
 RESULTS = ROOT / "benchmarks" / "results"
 ACCURACY_LEVELS = (0.85, 0.95, 0.97, 0.98, 0.99)
 TORCH_TARGETS = {16: 2.0, 128: 1.7, 800: 1.0}  # engine / PyTorch CPU, from the issue
@@ -66,11 +71,14 @@ class Plan:
         ("seed", 0.2, None),
         ("seed-arch", 0.2, None),
         ("fast", 0.1, None),
+        ("sprint", 1.0, None),
         ("best", 2.0, None),
     )
     memory: tuple[tuple[str, int], ...] = (("seed", 2000), ("best", 300))
     eval_overhead: tuple[tuple[str, int, int], ...] = (("seed", 2500, 5), ("fast", 1500, 5), ("best", 1000, 3))
     load_runs: int = 3
+    value_speed: tuple[int, int, int] = (800, 550, 3)  # hidden, steps (an epoch), rounds
+    floor_pairs: int = 3
     quick: bool = False
 
 
@@ -84,6 +92,8 @@ QUICK = Plan(
     memory=(("fast", 100),),
     eval_overhead=(("seed", 500, 1),),
     load_runs=1,
+    value_speed=(64, 50, 1),
+    floor_pairs=1,
 )
 
 
@@ -154,6 +164,43 @@ def seed_vs_notebook(plan: Plan) -> dict[str, Any]:
         },
         "engine_test_accuracy": runs["engine"][0]["test_accuracy"],
         "notebook_test_accuracy": statistics.median(r["test_accuracy"] for r in runs["notebook"]),
+    }
+
+
+# ------------------------------------------------------- 7, 8. issue #17: values, floor
+def value_speed(plan: Plan) -> dict[str, Any]:
+    hidden, steps, rounds = plan.value_speed
+    return worker("value_speed", hidden=hidden, steps=steps, rounds=rounds)
+
+
+def _floor_run(script: Path, steps: int) -> float:
+    done = subprocess.run([sys.executable, str(script), str(steps)], capture_output=True, text=True, timeout=1800)
+    found = re.search(r"floor_seconds=([\d.]+)", done.stdout)
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"the floor script failed: {done.stderr.strip()[-2000:]}")
+    return float(found[1])
+
+
+def seed_vs_floor(plan: Plan) -> dict[str, Any]:
+    """The seed preset's training seconds (via the CLI) against the floor's, alternated in pairs."""
+    script = SHARED / "bench" / "seed_floor.py"
+    if not script.exists():
+        return {"skipped": f"needs {script} beside the project"}
+    engine: list[dict[str, float]] = []
+    floor: list[float] = []
+    for pair in range(plan.floor_pairs):
+        for side in ("engine", "floor") if pair % 2 == 0 else ("floor", "engine"):
+            if side == "engine":
+                engine.append(_engine_seed_run(plan.seed_steps))
+            else:
+                floor.append(_floor_run(script, plan.seed_steps))
+    engine_s = [r["train_seconds"] for r in engine]
+    return {
+        "steps": plan.seed_steps,
+        "engine_seconds": engine_s,
+        "floor_seconds": floor,
+        "time_ratio": {**_ratios(engine_s, floor), "best_over_best": min(engine_s) / min(floor)},
+        "engine_test_accuracy": [r["test_accuracy"] for r in engine],
     }
 
 
@@ -297,9 +344,46 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         )
         share = row["test_eval_share_of_full_run"]
         found.append(_target(f"10k test evaluation / training time, {preset}", share, "<= 5%", share <= 0.05))
+    found += _issue17_targets(sections)
     if "best" in sections.get("load_time", {}):
         best = sections["load_time"]["best"]
         found.append(_target("MNIST load seconds", best, "< 2", best < 2))
+    return found
+
+
+SEED_TEST_ACCURACY = 0.8758  # the seed preset's test accuracy before #17: its results must not change
+SPRINT_SECONDS = 20.0  # the sprint preset's goal: 99% test accuracy within this much training
+
+
+def _issue17_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    cases = sections.get("value_speed", {}).get("cases", {})
+    if cases:
+        worst_case, worst = min(((name, c["uniform_over_he"]) for name, c in cases.items()), key=lambda nc: nc[1])
+        note = "; ".join(f"{name}: {c['uniform_over_he']:.2f}" for name, c in cases.items())
+        found.append(_target("uniform init / He init samples/s, worst case", worst, ">= 0.85", worst >= 0.85, note))
+    floor = sections.get("seed_vs_floor", {})
+    if "time_ratio" in floor:
+        ratio, pairs = floor["time_ratio"]["median"], floor["time_ratio"]["pairs"]
+        same = all(a == SEED_TEST_ACCURACY for a in floor["engine_test_accuracy"]) if floor["steps"] == 20_000 else None
+        note = (
+            f"median of pairs {', '.join(f'{p:.2f}' for p in pairs)}; test accuracy {floor['engine_test_accuracy'][0]}"
+        )
+        found.append(_target("seed preset time / NumPy floor time", ratio, "<= 1.3", ratio <= 1.3, note))
+        found.append(
+            _target("seed preset test accuracy unchanged (0.8758)", floor["engine_test_accuracy"][0], "= 0.8758", same)
+        )
+    curves = sections.get("time_to_accuracy", {})
+    if "sprint" in curves and "99%" in curves["sprint"].get("seconds_to", {}):
+        seconds = curves["sprint"]["seconds_to"]["99%"]
+        best = curves.get("best", {}).get("seconds_to", {}).get("99%")
+        note = f"test accuracy at the end {curves['sprint']['test_accuracy']:.4f}"
+        if seconds is not None and best is not None:
+            note += f"; best reached 99% after {best:.1f} s in the same run ({seconds / best:.2f}x)"
+        met = seconds is not None and seconds <= SPRINT_SECONDS
+        found.append(
+            _target("sprint preset seconds to 99% test accuracy", seconds, f"<= {SPRINT_SECONDS:g}", met, note)
+        )
     return found
 
 
@@ -344,6 +428,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"load average {meta['load_before']} before / {meta['load_after']} after.",
         "",
     ]
+    if meta.get("note"):
+        lines += [meta["note"], ""]
     if meta.get("section_load_1min"):
         per_section = ", ".join(f"{name} {a}→{b}" for name, (a, b) in meta["section_load_1min"].items())
         lines += [
@@ -413,6 +499,39 @@ def _section_lines(sections: dict[str, Any]) -> list[str]:
             rows,
         )
     lines += _small_sections(sections)
+    lines += _issue17_sections(sections)
+    return lines
+
+
+def _issue17_sections(sections: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    values = sections.get("value_speed", {})
+    if values.get("cases"):
+        shape = f"784-{values['hidden']}-10"
+        lines += ["", f"## 7. Speed from uniform vs He init ({shape}, batch 100, {values['steps']} steps a round)", ""]
+        rows = [
+            [name, max(c["samples_per_second"]["he"]), max(c["samples_per_second"]["uniform"]), c["uniform_over_he"]]
+            for name, c in values["cases"].items()
+        ]
+        lines += _table(["activation/loss/optimizer", "He samples/s", "uniform samples/s", "uniform/He (median)"], rows)
+    floor = sections.get("seed_vs_floor", {})
+    if floor:
+        lines += ["", "## 8. Seed preset vs the NumPy floor (training seconds)", ""]
+        if "skipped" in floor or "error" in floor:
+            lines.append(floor.get("skipped") or floor["error"])
+        else:
+            rows = [
+                [i + 1, e, f, r, a]
+                for i, (e, f, r, a) in enumerate(
+                    zip(
+                        floor["engine_seconds"],
+                        floor["floor_seconds"],
+                        floor["time_ratio"]["pairs"],
+                        floor["engine_test_accuracy"],
+                    )
+                )
+            ]
+            lines += _table(["pair", "seed preset s", "floor s", "ratio", "seed test acc"], rows)
     return lines
 
 
@@ -505,6 +624,8 @@ def run_sections(plan: Plan, args: argparse.Namespace) -> tuple[dict[str, Any], 
         "time_to_accuracy": lambda: time_to_accuracy(plan, args.moonshot, args.out),
         "memory": lambda: memory(plan),
         "eval_overhead": lambda: eval_overhead(plan),
+        "value_speed": lambda: value_speed(plan),
+        "seed_vs_floor": lambda: seed_vs_floor(plan),
     }
     sections: dict[str, Any] = {}
     loads: dict[str, list[float]] = {}

@@ -17,6 +17,7 @@ from mnistcore.charts.training import MAX_RUNS
 from mnistcore.engine.checkpoint import CheckpointError
 from mnistcore.engine.config import FIELDS, TrainConfig
 from mnistcore.engine.history import ProgressEvent
+from mnistcore.engine.milestones import milestones_text
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESET_NOTES, PRESETS
 from mnistcore.server.jobs import JobStatus
@@ -219,6 +220,8 @@ def test_a_short_real_run_trains_live_and_leaves_a_run_history(mnist):
     assert any(s.startswith("Finished 300 steps") for s in texts(at.success))
     assert not button(at, "Train").disabled
     assert at.get("vega_lite_chart"), "the run's accuracy and loss charts are drawn"
+    milestones = milestones_text(job.events(), running=False)  # "... 97%: 0.4 s · 98%: not reached ..."
+    assert any(c.startswith(milestones) for c in texts(at.caption)), texts(at.caption)
 
 
 def test_a_diverging_run_explains_itself_and_the_page_stays_usable(mnist):

@@ -38,6 +38,8 @@ def test_quick_mode_writes_a_report_with_every_section(mnist, tmp_path):
         "time_to_accuracy",
         "memory",
         "eval_overhead",
+        "value_speed",
+        "seed_vs_floor",
     }
     assert set(sections) == expected
     assert not [name for name, section in sections.items() if "error" in section], sections

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnistcore.engine.activations import sigmoid
+from mnistcore.engine.numerics import FLUSH_BELOW, flush_tiny_nonnegative
 
 
 def mse_loss(a: np.ndarray, y: np.ndarray) -> float:
@@ -43,17 +44,22 @@ def mse_delta(a: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Row-wise softmax. Subtracting each row's max first keeps exp() from overflowing."""
+    """Row-wise softmax. Subtracting each row's max first keeps exp() from overflowing.
+
+    Probabilities under ``FLUSH_BELOW`` (1e-30) become exactly 0: a confident network's
+    ruled-out classes would otherwise get subnormal probabilities, and every product with
+    their deltas in backprop would take the CPU's slow path (see ``numerics``).
+    """
     np.subtract(z, z.max(axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
-    return out
+    return flush_tiny_nonnegative(out)  # (batch, 10): costs next to nothing
 
 
 def cross_entropy_loss(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean over the batch of -log p[true class]; clipped so a zero probability gives a large finite loss."""
-    tiny = np.finfo(p.dtype).tiny
-    return float(-np.einsum("ij,ij->", y, np.log(np.maximum(p, tiny))) / p.shape[0])
+    """Mean over the batch of -log p[true class]; each sample's term is capped at -log(1e-30) = 69,
+    so a probability that softmax flushed to zero gives a large finite loss."""
+    return float(-np.einsum("ij,ij->", y, np.log(np.maximum(p, FLUSH_BELOW))) / p.shape[0])
 
 
 def cross_entropy_delta(p: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:

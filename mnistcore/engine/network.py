@@ -35,6 +35,7 @@ import numpy as np
 
 from mnistcore.engine.activations import ACTIVATIONS
 from mnistcore.engine.losses import LOSSES
+from mnistcore.engine.numerics import flush_tiny
 
 Array = np.ndarray
 
@@ -145,7 +146,10 @@ def backprop(
         # ... and multiplying by the activation's derivative f'(z), written through its
         # output a = f(z), gives that layer's delta.
         grad_a *= net.activation.derivative(activations[l], derivs[l - 1])
-        delta = grad_a
+        # Each layer multiplies delta by f'(z) <= 1 (a sigmoid's is at most 1/4): through a few
+        # saturated layers it can shrink below float32's normal range, where products take the
+        # CPU's slow path. Magnitudes under 1e-30 are set to 0, far below any visible update.
+        delta = flush_tiny(grad_a)
 
 
 class MLP:

@@ -20,6 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
+from mnistcore.engine.numerics import STATE_FLUSH_EVERY, flush_tiny, flush_tiny_nonnegative
+
 Array = np.ndarray
 
 
@@ -48,15 +50,22 @@ class Momentum:
 
     def __init__(self, params: Sequence[Array], momentum: float = 0.9):
         self.momentum = momentum
+        self.t = 0
         self.velocities = [np.zeros_like(p) for p in params]
         self.scratch = [np.empty_like(p) for p in params]
 
     def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None:
+        self.t += 1
         for p, g, v, s in zip(params, grads, self.velocities, self.scratch):
             v *= self.momentum
             np.multiply(g, lr, out=s)
             v -= s
             p += v
+            if self.t % STATE_FLUSH_EVERY == 0:
+                # Where the gradient has become zero (a dead ReLU unit), v shrinks by mu every
+                # step towards the subnormal range, where arithmetic is slow on many CPUs: a
+                # velocity under 1e-30 moves no float32 weight, so it becomes exactly 0.
+                flush_tiny(v)
 
 
 class Adam:
@@ -94,6 +103,12 @@ class Adam:
             np.divide(m, s, out=s)
             s *= step_size
             p -= s
+            if self.t % STATE_FLUSH_EVERY == 0:
+                # m and v shrink by beta1 and beta2 every step where the gradient has become
+                # zero, towards the subnormal range, where arithmetic is slow on many CPUs.
+                # Against eps = 1e-8, moments under 1e-30 change no step: they become 0.
+                flush_tiny(m)
+                flush_tiny_nonnegative(v)
 
 
 def make_optimizer(name: str, params: Sequence[Array], momentum: float = 0.9) -> Optimizer:

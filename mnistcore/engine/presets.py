@@ -51,6 +51,9 @@ PRESETS: dict[str, TrainConfig] = {
     # One hidden layer, the best test accuracy within 60 s of training here: fast's recipe,
     # wider and longer, on randomly shifted, turned and scaled digits.
     "best": BEST,
+    # 99% test accuracy inside 20 s of training here: best's recipe, narrower and shorter
+    # (chosen on the validation split among 512-800 units, 12-24 epochs, batch 100/200, Adam).
+    "sprint": BEST.replace(hidden=(640,), epochs=20, eval_every=500),
     # One hidden layer, as far as augmentation and time can take it: minutes, not seconds.
     "moonshot": BEST.replace(hidden=(1200,), epochs=100, eval_every=2000),
     # Fashion-MNIST's clothes: fast's recipe as it is, then wider and longer with a little L2
@@ -73,6 +76,10 @@ PRESET_NOTES: dict[str, str] = {
     "best": (
         "784-800-10 on randomly shifted, turned and scaled digits: 99.1% test accuracy in about 35 s "
         "on an idle 2-core machine, 80-90 s on a busy one."
+    ),
+    "sprint": (
+        "784-640-10 on augmented digits, 20 epochs: 99.1% test accuracy in about 18 s on an idle 2-core "
+        "machine (estimated: measured on a busy one), past 99% after four fifths of it."
     ),
     "moonshot": (
         "784-1200-10, augmented, 100 epochs: 99.3% test accuracy in 22 min on a busy 2-core machine "

@@ -14,6 +14,7 @@ import streamlit as st
 
 from mnistcore.analysis.describe import training_summary
 from mnistcore.charts import training as charts
+from mnistcore.engine.milestones import milestones_text
 from mnistcore.engine.model import percent
 from mnistcore.engine.outcome import Outcome, Verdict
 from mnistcore.engine.trainer import EndReason
@@ -46,6 +47,7 @@ def live_body() -> None:
         running(job)
     else:
         ended(job)
+    st.caption(f"{milestones_text(job.events(), running=job.active)} (training time, pauses not counted).")
     x = state.persist(state.LIVE_X, "step", fix=lambda axis: axis or "step")
     st.segmented_control("Horizontal axis", ["step", "epoch"], key=state.LIVE_X)
     run_charts(job.events(), x, key="live")
