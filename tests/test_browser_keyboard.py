@@ -105,7 +105,7 @@ def test_train_and_open_a_mistake_with_the_keyboard_only(page):
     # Open the Mistakes page from the sidebar, choose the most common mistake from the list.
     tab_to(page, link(r"/mistakes$"), "the Mistakes link", backwards=True)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/mistakes", timeout=30_000)
+    page.wait_for_url("**/mistakes*", timeout=30_000)
     wait_for_app(page, timeout=60)
     tab_to(page, combobox("Or choose a cell"), "the confusion-cell box")
     page.keyboard.press("ArrowDown")
@@ -122,7 +122,7 @@ def test_train_and_open_a_mistake_with_the_keyboard_only(page):
     index = int(re.match(r"test digit (\d+): an? (\d), read as (\d)", first).group(1))
     tab_to(page, link(rf"backprop\?digit={index}$"), f"the Backprop link of test digit {index}")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/backprop?digit={index}", timeout=30_000)
+    page.wait_for_url(f"**/backprop?digit={index}*", timeout=30_000)  # a run adds run=
     wait_for_app(page, timeout=60)
     assert page.get_by_text(f"test digit #{index}").count() >= 1
     assert not exceptions_on(page) and not page.errors

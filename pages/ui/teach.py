@@ -153,7 +153,7 @@ def clear_digits() -> None:
 
 def teach_section(prediction: Prediction) -> None:
     """ "The right label", the settings, Teach it / Undo / the Backprop link, and the last result."""
-    st.subheader("Teach it")
+    st.header("Teach it")
     st.caption(
         "Did the network misread your digit? Give it the right label: a few gradient steps on your drawing "
         "fix the answer. Then see what the other digits paid for it."
@@ -271,7 +271,7 @@ def result_ui(result: TeachResult) -> None:
 def my_digits_section() -> None:
     """The kept drawings as a strip, and download, upload, remove, clear."""
     digits = state.my_digits()
-    st.subheader("My digits")
+    st.header("My digits")
     if len(digits):
         newest = range(len(digits) - 1, max(-1, len(digits) - 1 - STRIP_SHOWN), -1)
         st.image(
