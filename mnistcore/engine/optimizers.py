@@ -38,6 +38,10 @@ class SGD:
             np.multiply(g, lr, out=s)  # lr * g into our own scratch: no temporary per step
             p -= s
 
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array (its negative: lr * g)."""
+        return self.scratch
+
 
 class Momentum:
     """Heavy-ball momentum: v <- mu v - lr g; p <- p + v.
@@ -57,6 +61,10 @@ class Momentum:
             np.multiply(g, lr, out=s)
             v -= s
             p += v
+
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array: the velocity."""
+        return self.velocities
 
 
 class Adam:
@@ -94,6 +102,10 @@ class Adam:
             np.divide(m, s, out=s)
             s *= step_size
             p -= s
+
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array (its negative), left in the scratch."""
+        return self.scratch
 
 
 def make_optimizer(name: str, params: Sequence[Array], momentum: float = 0.9) -> Optimizer:
