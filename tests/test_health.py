@@ -163,3 +163,18 @@ def test_the_seeds_init_on_a_wide_net_saturates_and_xavier_does_not(mnist):
     saturated = trainer.history.health.snapshot()[-1].inactive[0]
     print(f"wide seed init: {100 * saturated:.0f}% saturated outputs")
     assert saturated > 0.2 > 0.02 > fixed.history.health.snapshot()[-1].inactive[0]
+
+
+def test_the_cli_json_summary_has_the_final_health_values(mnist, monkeypatch, capsys):
+    import json
+
+    from mnistcore.engine import cli
+    from mnistcore.engine.cli import commands
+
+    monkeypatch.setattr(commands, "_load_data", lambda data_dir: mnist)
+    code = cli.main(["train", "--preset", "deep-sigmoid", "--steps", "30", "--json"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and report["health"]["step"] == 30
+    assert len(report["health"]["grad_norm"]) == len(report["health"]["update_ratio"]) == 5
+    assert len(report["health"]["inactive"]) == 4
+    assert report["health"]["grad_norm"][0] < report["health"]["grad_norm"][-1]
