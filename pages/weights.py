@@ -2,7 +2,8 @@
 
 The first hidden layer's incoming weights as 28x28 images, one hidden unit in detail
 (bias, outgoing weights, the test digits that excite it most), the later layers'
-weights as heatmaps, and how the first layer changed during training.
+weights as heatmaps, how the first layer changed during training, and the training's
+health per layer (gradients, step sizes, dead or saturated units) from the model's history.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pages.ui import state
 from pages.ui.insight_header import evaluated_model_header
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
-from pages.ui.weight_views import later_layers, mosaic_section
+from pages.ui.weight_views import health_section, later_layers, mosaic_section
 
 DIGITS_PER_ROW = 8  # of the digits that excite a unit most
 STILL_RANDOM = 0.5  # a change since the random start under half the start's size: the tiles look like noise
@@ -142,6 +143,7 @@ def main() -> None:
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)
+    health_section(model)
 
 
 main()

@@ -122,8 +122,8 @@ def test_two_hidden_layers_show_the_deeper_layer_as_a_heatmap(deep_model):
     rerun(at)
     assert any("Showing units 64–69" in c.value for c in at.caption)
     charts = at.get("vega_lite_chart")
-    # legend, outgoing bars, layer-2 heatmap, output heatmap, evolution legend
-    assert len(charts) == 5
+    # legend, outgoing bars, layer-2 heatmap, output heatmap, evolution legend, four training-health charts
+    assert len(charts) == 5 + 4
 
 
 def test_wide_untrained_layer_pages_its_units_and_says_there_is_no_history(mnist, wide_model):

@@ -95,3 +95,15 @@ def test_charts_have_a_line_per_layer_and_log_axes_for_sizes():
 def test_zeros_are_left_out_of_a_log_axis():
     frame = charts.series_frame([make(grad=(0.0, 0.1, 1.0))], "grad_norm", positive=True)
     assert list(frame["layer"]) == ["layer 2", "layer 3 (output)"]
+
+
+def test_a_break_it_preset_is_recognised_whatever_its_run_length_and_its_fix_keeps_that_length():
+    from mnistcore.engine.presets import BREAK_IT_FIXES, PRESETS
+
+    short = PRESETS["deep-sigmoid"].replace(steps=200, seed=3)
+    name, label, fixed = readings.break_it_fix(short)
+    assert (name, label) == ("deep-sigmoid", BREAK_IT_FIXES["deep-sigmoid"][0])
+    assert fixed == short.replace(activation="relu", init="he")
+    assert readings.break_it_fix(PRESETS["too-high-lr"])[2] == BREAK_IT_FIXES["too-high-lr"][1]
+    assert readings.break_it_fix(PRESETS["deep-sigmoid"].replace(lr=0.5)) is None
+    assert readings.break_it_fix(PRESETS["fast"]) is None

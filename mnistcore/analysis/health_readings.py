@@ -20,7 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.health import LIMITS, SATURATION_MARGIN, HealthRecord
+from mnistcore.engine.presets import BREAK_IT_FIXES, PRESETS
 
 RECENT = 5  # records whose median a reading uses
 VANISHING = 10.0  # a gradient ratio between the first and last layer worth naming
@@ -187,3 +189,17 @@ READINGS = {
     "inactive": inactive_reading,
     "histogram": histogram_reading,
 }
+
+
+RUN_LENGTH_FIELDS = ("steps", "epochs", "eval_every", "seed")  # what a learner may shorten or vary
+
+
+def break_it_fix(config: TrainConfig) -> tuple[str, str, TrainConfig] | None:
+    """(preset, fix label, fixed settings) when ``config`` is a break-it preset (``BREAK_IT_FIXES``),
+    its run length, validation interval or seed aside; the fix keeps those. None otherwise."""
+    for name, (label, fixed) in BREAK_IT_FIXES.items():
+        preset = PRESETS[name]
+        if config.replace(**{f: getattr(preset, f) for f in RUN_LENGTH_FIELDS}) == preset:
+            changes = {f: v for f, v in fixed.to_dict().items() if v != preset.to_dict()[f]}
+            return name, label, config.replace(**changes)
+    return None
