@@ -263,6 +263,40 @@ def eval_overhead(preset: str, steps: int, rounds: int, eval_every: int = 500) -
     }
 
 
+# ------------------------------------------------------------------- training-health recording
+def health_overhead(preset: str, steps: int, rounds: int) -> dict[str, Any]:
+    """Samples/s with the training-health records (``engine.health``) on and off, alternated,
+    and, in one more run, the share of its training time spent measuring them (timed inside
+    the run, so it does not drift with the machine's load as the side-by-side rates do)."""
+    mnist = _mnist()
+    config = PRESETS[preset].replace(steps=steps, eval_every=NEVER)
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    trainer_for(config.replace(steps=min(steps, 50)), mnist).run()  # warm-up
+    for r in range(rounds):
+        for name in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            trainer = trainer_for(config, mnist)
+            trainer.record_health = name == "on"
+            rates[name].append(trainer.run().samples_per_second)
+    trainer = trainer_for(config, mnist)
+    measure, spent = trainer._measure_health, [0.0]
+
+    def timed_measure(*args: Any) -> None:
+        start = time.perf_counter()
+        measure(*args)
+        spent[0] += time.perf_counter() - start
+
+    trainer._measure_health = timed_measure  # type: ignore[method-assign]
+    result = trainer.run()
+    return {
+        "preset": preset,
+        "layer_sizes": config.layer_sizes,
+        "steps": steps,
+        "records": len(trainer.history.health),
+        "samples_per_second": rates,
+        "measuring_share": spent[0] / result.train_seconds,
+    }
+
+
 def _timed(work: Callable[[], object]) -> float:
     start = time.perf_counter()
     work()
@@ -277,6 +311,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "curve": curve,
     "memory": memory,
     "eval_overhead": eval_overhead,
+    "health_overhead": health_overhead,
 }
 
 

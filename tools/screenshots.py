@@ -3,7 +3,9 @@
 Serves the app with ``streamlit run app.py`` (as the browser tests do), opens each page in
 headless Chromium at 1400x1000 and writes ``docs/screenshots/<page>.png``: Home, Train in the
 middle of a run of the ``fast`` preset, Mistakes, Weights, and Draw with a "3" drawn on the
-canvas. The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
+canvas, and the Train page's Health tab after a run of the ``deep-sigmoid`` preset
+(``health.png``; ``--pages Health`` takes that one alone). The images are reduced to a
+palette of at most 256 colours so each stays under 300 KB.
 
 Needs the dev requirements (playwright) and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
 reads MNIST from ``MNIST_DATA_DIR`` or the cache like the app. Re-run it when a page changes.
@@ -32,7 +34,7 @@ from tests.browser_support import (  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_BYTES = 300_000
-PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw", "Health"]
 # A "3" as pen strokes on the 280 px canvas: two bumps on the right.
 THREE = [(95, 60), (140, 45), (185, 60), (190, 100), (150, 135), (120, 138), (150, 140), (195, 170), (190, 215)]
 THREE += [(140, 235), (90, 215)]
@@ -71,6 +73,26 @@ def train_mid_run(page, base_url: str) -> None:
     page.get_by_test_id("stSidebarContent").evaluate("sidebar => sidebar.scrollTo(0, 0)")  # presets on top
 
 
+def health_tab(page, base_url: str) -> None:
+    """Run the "deep sigmoid" preset and open the Health tab beside its curves."""
+    open_train_page(page, base_url, "preset=deep-sigmoid", timeout=90)
+    press_train(page, until_progress=False)
+    page.get_by_text("Horizontal axis").first.wait_for(timeout=90_000)  # the run's own live view
+    wait_for_app(page)
+    page.get_by_role("tab", name="Health").click()
+    page.get_by_text("smaller than layer 5's").first.wait_for(timeout=90_000)
+    page.get_by_text("Gradient size per layer").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)  # charts finish drawing
+    page.mouse.move(5, 5)
+    page.get_by_role("tab", name="Health").scroll_into_view_if_needed()
+    page.evaluate("""() => {  // the tabs at the top of the view: the lesson, then the charts
+        const tab = [...document.querySelectorAll('[role=tab]')].find(t => t.innerText.includes('Health'));
+        const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
+        if (tab) main.scrollBy(0, tab.getBoundingClientRect().top - 70);
+    }""")
+    page.wait_for_timeout(800)
+
+
 def draw_digit(page) -> None:
     canvas = page.locator("canvas.dc-canvas.upper-canvas").first
     canvas.wait_for(state="visible", timeout=30_000)
@@ -87,7 +109,7 @@ def draw_digit(page) -> None:
     page.evaluate("window.scrollTo(0, 0)")
 
 
-def take_screenshots(out_dir: Path) -> dict[str, int]:
+def take_screenshots(out_dir: Path, pages: list[str] = PAGES) -> dict[str, int]:
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,9 +119,11 @@ def take_screenshots(out_dir: Path) -> dict[str, int]:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base_url, wait_until="domcontentloaded")
         wait_for_app(page, timeout=90)
-        for name in PAGES:
+        for name in pages:
             if name == "Train":
                 train_mid_run(page, base_url)
+            elif name == "Health":
+                health_tab(page, base_url)
             else:
                 open_page(page, name)
             if name == "Draw":
@@ -113,8 +137,9 @@ def take_screenshots(out_dir: Path) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="output directory")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these shots")
     args = parser.parse_args(argv)
-    for name, size in take_screenshots(args.out).items():
+    for name, size in take_screenshots(args.out, args.pages).items():
         print(f"{args.out / name}: {size / 1e3:.0f} KB")
     return 0
 
