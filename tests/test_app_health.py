@@ -57,6 +57,10 @@ def test_a_deep_sigmoid_run_shows_the_health_charts_and_the_vanishing_gradient_r
     button(at, "Train").click().run()
     run_until_done(at)
     assert "Gradient size per layer (log scale)" not in health_titles(at)  # the Curves tab is open first
+    # The run did not learn, and its health records say why.
+    assert not at.success and [*at.error, *at.warning]
+    why = [shown(m.value) for m in at.markdown if "The Health tab shows it:" in m.value]
+    assert why and "its gradients vanish on the way back (layer 1's are" in why[0]
     open_health_tab(at)
     titles = health_titles(at)
     for title in ("Gradient size per layer (log scale)", "Step size ÷ weight size (log scale)"):

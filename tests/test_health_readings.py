@@ -107,3 +107,14 @@ def test_a_break_it_preset_is_recognised_whatever_its_run_length_and_its_fix_kee
     assert readings.break_it_fix(PRESETS["too-high-lr"])[2] == BREAK_IT_FIXES["too-high-lr"][1]
     assert readings.break_it_fix(PRESETS["deep-sigmoid"].replace(lr=0.5)) is None
     assert readings.break_it_fix(PRESETS["fast"]) is None
+
+
+def test_a_stall_is_explained_from_the_health_records_when_they_show_a_cause():
+    dead = readings.stall_cause([make(inactive=(0.9, 0.1), grad=(0.0, 0.0, 0.0))], "relu")
+    assert dead.kind == "dead" and dead.text.startswith("90% of layer 1's ReLUs are dead")
+    vanishing = readings.stall_cause([make(grad=(0.01, 0.1, 0.54))], "sigmoid")
+    assert vanishing.kind == "vanishing"
+    assert vanishing.text.startswith("its gradients vanish on the way back (layer 1's are 54x smaller than layer 3's)")
+    assert readings.stall_cause([make(inactive=(0.4, 0.0), grad=(1, 1, 1))], "sigmoid").kind == "saturated"
+    assert readings.stall_cause([make(grad=(1, 1, 1))], "relu") is None
+    assert readings.stall_cause([], "relu") is None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -202,4 +203,44 @@ def break_it_fix(config: TrainConfig) -> tuple[str, str, TrainConfig] | None:
         if config.replace(**{f: getattr(preset, f) for f in RUN_LENGTH_FIELDS}) == preset:
             changes = {f: v for f, v in fixed.to_dict().items() if v != preset.to_dict()[f]}
             return name, label, config.replace(**changes)
+    return None
+
+
+DEAD_STALL, SATURATED_STALL = 0.5, 0.3  # shares of dead units or saturated outputs worth naming for a stall
+
+
+class StallCause(NamedTuple):
+    """What a stalled run's health records show: ``kind`` is 'dead' (ReLUs, the mark of too high
+    a learning rate), 'saturated' or 'vanishing' (the architecture's or the init's doing)."""
+
+    kind: str
+    text: str  # a clause for "The network did not learn: ..."
+
+
+def stall_cause(records: Sequence[HealthRecord], activation: str) -> StallCause | None:
+    """Why a run that did not learn stalled, when its health records show it plainly (dead
+    ReLUs, saturated units, vanishing gradients, in that order); None when they do not.
+    From the same numbers as the readings."""
+    if not records:
+        return None
+    inactive, grad = recent(records, "inactive"), recent(records, "grad_norm")
+    if inactive.size and np.nanmax(inactive, initial=0.0) >= (DEAD_STALL if activation == "relu" else SATURATED_STALL):
+        worst = int(np.nanargmax(inactive))
+        if activation == "relu":
+            return StallCause(
+                "dead",
+                f"{percent_of(inactive[worst])} of layer {worst + 1}'s ReLUs are dead (0 for every digit), "
+                "so no gradient flows back through them",
+            )
+        return StallCause(
+            "saturated",
+            f"{percent_of(inactive[worst])} of layer {worst + 1}'s outputs are saturated, where the {activation} "
+            "is flat and passes almost no gradient",
+        )
+    if grad.size and np.isfinite(grad).all() and grad[0] > 0 and grad[-1] / grad[0] >= VANISHING:
+        return StallCause(
+            "vanishing",
+            f"its gradients vanish on the way back (layer 1's are {times(grad[-1] / grad[0])} smaller than "
+            f"layer {len(grad)}'s), so the first layers barely learn",
+        )
     return None

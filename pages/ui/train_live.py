@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistcore.analysis.health_readings import stall_cause
 from mnistcore.charts import training as charts
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.health import HealthLog
@@ -137,10 +138,16 @@ def did_not_learn(job: TrainingJob, outcome: Outcome) -> None:
     with the evidence and the loss curve; the current model stays unless the visitor chooses
     "Use it anyway"."""
     box = st.error if outcome.verdict is Verdict.STOPPED_LEARNING else st.warning
+    cause = stall_cause(job.trainer.history.health.snapshot(), job.config.activation)
+    headline = outcome.headline
+    if cause and cause.kind == "vanishing" and outcome.verdict is Verdict.STOPPED_LEARNING:
+        headline = f"The network did not learn: {cause.text}."  # not the learning rate the curves suggest
     box(
-        f"**{plain(outcome.headline)}** {plain(end_message(job))} {plain(outcome.evidence)}",
+        f"**{plain(headline)}** {plain(end_message(job))} {plain(outcome.evidence)}",
         icon=":material/trending_down:",
     )
+    if cause:
+        st.markdown(f":material/monitor_heart: **The Health tab shows it:** {plain(cause.text)}.")
     if outcome.loss_story:
         st.markdown(f":material/show_chart: **The loss chart below shows it.** {plain(outcome.loss_story)}")
     current = state.current_model()
