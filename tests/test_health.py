@@ -178,3 +178,19 @@ def test_the_cli_json_summary_has_the_final_health_values(mnist, monkeypatch, ca
     assert len(report["health"]["grad_norm"]) == len(report["health"]["update_ratio"]) == 5
     assert len(report["health"]["inactive"]) == 4
     assert report["health"]["grad_norm"][0] < report["health"]["grad_norm"][-1]
+
+
+def test_the_break_it_presets_are_judged_sensibly_and_their_health_names_the_cause(mnist):
+    from mnistcore.analysis.health_readings import stall_cause
+    from mnistcore.engine.outcome import Verdict, assess
+
+    expected = {"too-high-lr": "dead", "deep-sigmoid": "vanishing"}
+    for name, kind in expected.items():
+        config = PRESETS[name]
+        trainer = trainer_for(config, mnist)
+        result = trainer.run()
+        outcome = assess(trainer.history.snapshot(), (result.steps, result.validation_accuracy), 10, config.loss)
+        cause = stall_cause(trainer.history.health.snapshot(), config.activation)
+        print(f"{name}: {outcome.verdict}, validation {result.validation_accuracy:.1%}; {cause.text}")
+        assert outcome.verdict in (Verdict.STOPPED_LEARNING, Verdict.BARELY_STARTED)  # never "learned"
+        assert cause.kind == kind
