@@ -57,7 +57,7 @@ def test_quick_mode_writes_a_report_with_every_section(mnist, tmp_path):
     assert sections["memory"]["fast"]["rss_peak_training_mb"] >= sections["memory"]["fast"]["rss_loaded_mb"] > 0
     assert 0 < sections["eval_overhead"]["seed"]["test_eval_seconds"] < 5
     assert (
-        sections["health_overhead"]["seed"]["records"] > 10
+        sections["health_overhead"]["seed"]["records"] > 5
         and 0 < sections["health_overhead"]["seed"]["measuring_share"]
     )
     names = [t["name"] for t in report["targets"]]
