@@ -28,6 +28,10 @@ def open_health_tab(page) -> None:
     """Once the run's live view is up, click its Health tab and wait for the vanishing-gradient reading."""
     page.get_by_text("Horizontal axis").first.wait_for(timeout=60_000)  # the run's view, not the current model's
     wait_for_app(page)
+    one_health_tab = (
+        "() => [...document.querySelectorAll('[role=tab]')].filter(t => t.innerText === 'Health').length === 1"
+    )
+    page.wait_for_function(one_health_tab, timeout=30_000)  # the current model's tabs, replaced by the run's
     page.get_by_role("tab", name="Health").click()
     page.get_by_text("smaller than layer 5's: the sigmoid's slope").first.wait_for(timeout=60_000)
     wait_for_app(page)
@@ -48,9 +52,9 @@ def test_the_deep_sigmoid_preset_shows_vanishing_gradients_in_the_health_tab(mni
             panel.locator(".vega-embed").first.wait_for(timeout=30_000)
             assert page.locator("svg text, canvas").count() > 0, title
         assert panel.locator(".vega-embed").count() == 4
-        reading = page.get_by_text("smaller than layer 5's").first.inner_text()
+        reading = panel.get_by_text("Layer 1's gradients are").first.inner_text()  # under the gradient chart
         print("reading:", reading)
-        assert "Layer 1's gradients are" in reading
+        assert "smaller than layer 5's: the sigmoid's slope" in reading
         assert page.get_by_text("four sigmoid layers shrink the gradient").first.is_visible()  # the lesson
         before = page.url
         page.get_by_role("button", name="Fix it: ReLU with He init").last.click()

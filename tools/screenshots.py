@@ -79,6 +79,10 @@ def health_tab(page, base_url: str) -> None:
     press_train(page, until_progress=False)
     page.get_by_text("Horizontal axis").first.wait_for(timeout=90_000)  # the run's own live view
     wait_for_app(page)
+    one_health_tab = (
+        "() => [...document.querySelectorAll('[role=tab]')].filter(t => t.innerText === 'Health').length === 1"
+    )
+    page.wait_for_function(one_health_tab, timeout=30_000)  # the current model's tabs, replaced by the run's
     page.get_by_role("tab", name="Health").click()
     page.get_by_text("smaller than layer 5's").first.wait_for(timeout=90_000)
     page.get_by_text("Gradient size per layer").first.wait_for(timeout=30_000)
