@@ -23,6 +23,7 @@ import resource
 import sys
 import threading
 import time
+import timeit
 from collections.abc import Callable
 from typing import Any
 
@@ -30,11 +31,14 @@ import numpy as np
 
 from benchmarks.issue17 import value_speed
 from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minimal
+from mnistcore.engine import health
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.data import load_mnist, one_hot
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import trainer_for
+from mnistcore.engine.optimizers import make_optimizer
 from mnistcore.engine.presets import PRESETS
+from mnistcore.engine.trainer import train_step
 
 NEVER = 1_000_000  # an eval_every that no benchmark run reaches: validation only at the very end
 
@@ -264,6 +268,57 @@ def eval_overhead(preset: str, steps: int, rounds: int, eval_every: int = 500) -
     }
 
 
+# ------------------------------------------------------------------- training-health recording
+def health_overhead(preset: str, steps: int, rounds: int) -> dict[str, Any]:
+    """Samples/s with the training-health records (``engine.health``) on and off, alternated,
+    and, in one more run, the share of its training time spent measuring them (timed inside
+    the run, so it does not drift with the machine's load as the side-by-side rates do)."""
+    mnist = _mnist()
+    config = PRESETS[preset].replace(steps=steps, eval_every=NEVER)
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    trainer_for(config.replace(steps=min(steps, 50)), mnist).run()  # warm-up
+    for r in range(rounds):
+        for name in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            trainer = trainer_for(config, mnist)
+            trainer.record_health = name == "on"
+            rates[name].append(trainer.run().samples_per_second)
+    trainer = trainer_for(config, mnist)
+    measure, spent = trainer._measure_health, [0.0]
+
+    def timed_measure(*args: Any) -> None:
+        start = time.perf_counter()
+        measure(*args)
+        spent[0] += time.perf_counter() - start
+
+    trainer._measure_health = timed_measure  # type: ignore[method-assign]
+    result = trainer.run()
+    # The least time of many repeats of one step and of one record, on the same batch: what a
+    # busy machine only ever adds to, so their ratio holds when the rates above drift.
+    net, optimizer = trainer.network, make_optimizer(config.optimizer, trainer.network.update_arrays()[0])
+    x, y = mnist.train_x[: config.batch_size], one_hot(mnist.train_y[: config.batch_size], 10, net.dtype)
+    step = min(timeit.repeat(lambda: train_step(net, optimizer, x, y, config.lr), number=100, repeat=7)) / 100
+    record = (
+        min(
+            timeit.repeat(
+                lambda: health.measure(1, net, net.last_outputs(len(x)), optimizer.last_update()), number=100, repeat=7
+            )
+        )
+        / 100
+    )
+    gap = max(steps // health.TARGET_RECORDS, health.MIN_GAP)
+    return {
+        "record_over_step": record / step,
+        "cost_at_fastest_pace": record / (gap * step),
+        "min_gap": health.MIN_GAP,
+        "preset": preset,
+        "layer_sizes": config.layer_sizes,
+        "steps": steps,
+        "records": len(trainer.history.health),
+        "samples_per_second": rates,
+        "measuring_share": spent[0] / result.train_seconds,
+    }
+
+
 def _timed(work: Callable[[], object]) -> float:
     start = time.perf_counter()
     work()
@@ -279,6 +334,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "memory": memory,
     "eval_overhead": eval_overhead,
     "value_speed": value_speed,
+    "health_overhead": health_overhead,
 }
 
 

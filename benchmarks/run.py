@@ -20,7 +20,9 @@ Sections (each measured in fresh worker processes, see ``measure.py``):
 4. ``memory``: resident memory with MNIST loaded, and its peak while a preset trains.
 5. ``eval_overhead``: samples/s with validation every 500 steps (the default reporting
    interval) against effectively never, and the cost of the final 10k test evaluation.
-6. ``environment`` and ``load_time``: which BLAS kernel and how many threads, the load
+6. ``health_overhead``: samples/s with the training-health records on and off, alternated
+   (target: under 3% slower), and the share of training time spent measuring them.
+7. ``environment`` and ``load_time``: which BLAS kernel and how many threads, the load
    average (a busy machine shows there), and the seconds to load MNIST.
 7. ``value_speed`` (issue #17): samples/s at 784-800-10 from the seed's uniform init against
    He init, everything else equal, for ReLU/softmax/SGD, sigmoid/MSE/SGD and ReLU/Adam.
@@ -76,6 +78,11 @@ class Plan:
     )
     memory: tuple[tuple[str, int], ...] = (("seed", 2000), ("best", 300))
     eval_overhead: tuple[tuple[str, int, int], ...] = (("seed", 2500, 5), ("fast", 1500, 5), ("best", 1000, 3))
+    health_overhead: tuple[tuple[str, int, int], ...] = (
+        ("seed", 2000, 7),
+        ("fast", 1500, 7),
+        ("deep-sigmoid", 1000, 7),
+    )
     load_runs: int = 3
     value_speed: tuple[int, int, int] = (800, 550, 3)  # hidden, steps (an epoch), rounds
     floor_pairs: int = 3
@@ -91,6 +98,7 @@ QUICK = Plan(
     curves=(("fast", 0.05, 200),),
     memory=(("fast", 100),),
     eval_overhead=(("seed", 500, 1),),
+    health_overhead=(("seed", 300, 1),),
     load_runs=1,
     value_speed=(64, 50, 1),
     floor_pairs=1,
@@ -300,6 +308,19 @@ def eval_overhead(plan: Plan) -> dict[str, Any]:
     return result
 
 
+def health_overhead(plan: Plan) -> dict[str, Any]:
+    result = {}
+    for preset, steps, rounds in plan.health_overhead:
+        measured = worker("health_overhead", preset=preset, steps=steps, rounds=rounds)
+        rates = measured["samples_per_second"]
+        ratios = _ratios(rates["on"], rates["off"])
+        # The best of each side: a busy machine's bursts slow single rounds, not the fastest one.
+        measured["slowdown"] = 1.0 - ratios["best_over_best"]
+        measured["slowdown_median_of_pairs"] = 1.0 - ratios["median"]
+        result[preset] = measured
+    return result
+
+
 def load_time(plan: Plan) -> dict[str, Any]:
     seconds = [worker("load_time")["seconds"] for _ in range(plan.load_runs)]
     return {"seconds": seconds, "best": min(seconds), "median": statistics.median(seconds)}
@@ -345,6 +366,17 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         share = row["test_eval_share_of_full_run"]
         found.append(_target(f"10k test evaluation / training time, {preset}", share, "<= 5%", share <= 0.05))
     found += _issue17_targets(sections)
+    for preset, row in sections.get("health_overhead", {}).items():
+        if "slowdown" not in row:
+            continue
+        note = f"best vs best; median of pairs {100 * row['slowdown_median_of_pairs']:.1f}%; {row['records']} records"
+        note += f" in {row['steps']} steps took {100 * row['measuring_share']:.2f}% of training time, timed in the run"
+        name = f"slowdown from recording training health, {preset}"
+        found.append(_target(name, row["slowdown"], "<= 3%", row["slowdown"] <= 0.03, note))
+        cost = row["cost_at_fastest_pace"]
+        note = f"one record = {row['record_over_step']:.2f} of a step, at most one every {row['min_gap']} steps"
+        name = f"health records' cost at their fastest pace (least of repeated timings), {preset}"
+        found.append(_target(name, cost, "<= 3%", cost <= 0.03, note))
     if "best" in sections.get("load_time", {}):
         best = sections["load_time"]["best"]
         found.append(_target("MNIST load seconds", best, "< 2", best < 2))
@@ -595,6 +627,25 @@ def _small_sections(sections: dict[str, Any]) -> list[str]:
                 for p, e in evals.items()
             ],
         )
+    health = sections.get("health_overhead", {})
+    if health and "error" not in health:
+        lines += ["", "## 6. Training-health recording", ""]
+        lines += _table(
+            ["preset", "layers", "steps", "records", "samples/s on", "samples/s off", "slowdown", "measuring share"],
+            [
+                [
+                    p,
+                    "-".join(map(str, h["layer_sizes"])),
+                    h["steps"],
+                    h["records"],
+                    max(h["samples_per_second"]["on"]),
+                    max(h["samples_per_second"]["off"]),
+                    h["slowdown"],
+                    h["measuring_share"],
+                ]
+                for p, h in health.items()
+            ],
+        )
     for name, section in sections.items():
         if isinstance(section, dict) and "error" in section:
             lines += ["", f"## {name}: FAILED", "", "```", section["error"], "```"]
@@ -626,6 +677,7 @@ def run_sections(plan: Plan, args: argparse.Namespace) -> tuple[dict[str, Any], 
         "eval_overhead": lambda: eval_overhead(plan),
         "value_speed": lambda: value_speed(plan),
         "seed_vs_floor": lambda: seed_vs_floor(plan),
+        "health_overhead": lambda: health_overhead(plan),
     }
     sections: dict[str, Any] = {}
     loads: dict[str, list[float]] = {}

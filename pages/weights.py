@@ -2,7 +2,8 @@
 
 The first hidden layer's incoming weights as 28x28 images, one hidden unit in detail
 (bias, outgoing weights, the test digits that excite it most), the later layers'
-weights as heatmaps, and how the first layer changed during training.
+weights as heatmaps, how the first layer changed during training, and the training's
+health per layer (gradients, step sizes, dead or saturated units) from the model's history.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pages.ui.insight_header import evaluated_model_header
 from pages.ui.pictures import picture, picture_row
 from pages.ui.resources import snapshot_limit
 from pages.ui.state import WEIGHTS_SNAPSHOT, WEIGHTS_UNIT, WEIGHTS_UNITS_PAGE, WEIGHTS_VIEW
-from pages.ui.weight_views import later_layers, mosaic_section
+from pages.ui.weight_views import health_section, later_layers, mosaic_section
 from pages.ui.wording import class_names_of, label_text
 
 DIGITS_PER_ROW = 8  # of the digits that excite a unit most
@@ -156,6 +157,7 @@ def main() -> None:
     unit_detail(model, ev, data, first_weights, first_limit)
     later_layers(model, ev, units)
     evolution(model, units)
+    health_section(model)
     hidden_space_section(model, data)
 
 

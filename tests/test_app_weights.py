@@ -123,8 +123,9 @@ def test_two_hidden_layers_show_the_deeper_layer_as_a_heatmap(deep_model):
     rerun(at)
     assert any("Showing units 64–69" in c.value for c in at.caption)
     charts = at.get("vega_lite_chart")
-    # legend, outgoing bars, layer-2 heatmap, output heatmap, evolution legend, hidden-space map
-    assert len(charts) == 6
+    # legend, outgoing bars, layer-2 heatmap, output heatmap, evolution legend, hidden-space map,
+    # four training-health charts
+    assert len(charts) == 6 + 4
 
 
 def test_wide_untrained_layer_pages_its_units_and_says_there_is_no_history(mnist, wide_model):

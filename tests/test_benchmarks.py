@@ -40,6 +40,7 @@ def test_quick_mode_writes_a_report_with_every_section(mnist, tmp_path):
         "eval_overhead",
         "value_speed",
         "seed_vs_floor",
+        "health_overhead",
     }
     assert set(sections) == expected
     assert not [name for name, section in sections.items() if "error" in section], sections
@@ -57,6 +58,10 @@ def test_quick_mode_writes_a_report_with_every_section(mnist, tmp_path):
 
     assert sections["memory"]["fast"]["rss_peak_training_mb"] >= sections["memory"]["fast"]["rss_loaded_mb"] > 0
     assert 0 < sections["eval_overhead"]["seed"]["test_eval_seconds"] < 5
+    assert (
+        sections["health_overhead"]["seed"]["records"] > 5
+        and 0 < sections["health_overhead"]["seed"]["measuring_share"]
+    )
     names = [t["name"] for t in report["targets"]]
     assert any(n.startswith("engine / minimal loop, H=16") for n in names)
     assert all(set(t) == {"name", "value", "goal", "met", "note"} for t in report["targets"])

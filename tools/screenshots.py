@@ -3,9 +3,11 @@
 Serves the app with ``streamlit run app.py`` (as the browser tests do), opens each page in
 headless Chromium at 1400x1000 and writes ``docs/screenshots/<page>.png``: Home, Train in the
 middle of a run of the ``fast`` preset, Mistakes, Weights, and Draw with a "3" drawn on the
-canvas; then ``teach.png``, that 3 taught as an 8 without replay (Draw's "Teach it"), and the
-Weights page's hidden-space map for MNIST and Fashion-MNIST (``--hidden-space-only`` takes just
-those two). The images are reduced to a palette of at most 256 colours so each stays under 300 KB.
+canvas; then ``teach.png``, that 3 taught as an 8 without replay (Draw's "Teach it"); the Train
+page's Health tab after a run of the ``deep-sigmoid`` preset (``health.png``; ``--pages Health``
+takes that one alone); and the Weights page's hidden-space map for MNIST and Fashion-MNIST
+(``--hidden-space-only`` takes just those two). The images are reduced to a palette of at most
+256 colours so each stays under 300 KB.
 
 Needs the dev requirements (playwright) and Chromium (``/usr/bin/chromium`` or ``$CHROMIUM``);
 reads MNIST from ``MNIST_DATA_DIR`` or the cache like the app. Re-run it when a page changes.
@@ -34,7 +36,7 @@ from tests.browser_support import (  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_BYTES = 300_000
-PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw"]
+PAGES = ["Home", "Train", "Mistakes", "Weights", "Backprop", "Draw", "Health"]
 # A "3" as pen strokes on the 280 px canvas: two bumps on the right.
 THREE = [(95, 60), (140, 45), (185, 60), (190, 100), (150, 135), (120, 138), (150, 140), (195, 170), (190, 215)]
 THREE += [(140, 235), (90, 215)]
@@ -71,6 +73,30 @@ def train_mid_run(page, base_url: str) -> None:
         page.wait_for_timeout(500)
     page.mouse.move(5, 5)
     page.get_by_test_id("stSidebarContent").evaluate("sidebar => sidebar.scrollTo(0, 0)")  # presets on top
+
+
+def health_tab(page, base_url: str) -> None:
+    """Run the "deep sigmoid" preset and open the Health tab beside its curves."""
+    open_train_page(page, base_url, "preset=deep-sigmoid", timeout=90)
+    press_train(page, until_progress=False)
+    page.get_by_text("Horizontal axis").first.wait_for(timeout=90_000)  # the run's own live view
+    wait_for_app(page)
+    one_health_tab = (
+        "() => [...document.querySelectorAll('[role=tab]')].filter(t => t.innerText === 'Health').length === 1"
+    )
+    page.wait_for_function(one_health_tab, timeout=30_000)  # the current model's tabs, replaced by the run's
+    page.get_by_role("tab", name="Health").click()
+    page.get_by_text("smaller than layer 5's").first.wait_for(timeout=90_000)
+    page.get_by_text("Gradient size per layer").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)  # charts finish drawing
+    page.mouse.move(5, 5)
+    page.get_by_role("tab", name="Health").scroll_into_view_if_needed()
+    page.evaluate("""() => {  // the tabs at the top of the view: the lesson, then the charts
+        const tab = [...document.querySelectorAll('[role=tab]')].find(t => t.innerText.includes('Health'));
+        const main = document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
+        if (tab) main.scrollBy(0, tab.getBoundingClientRect().top - 70);
+    }""")
+    page.wait_for_timeout(800)
 
 
 def draw_digit(page) -> None:
@@ -136,6 +162,8 @@ def take_screenshots(out_dir: Path, pages: list[str] = PAGES, only_hidden_space:
         for name in [] if only_hidden_space else pages:
             if name == "Train":
                 train_mid_run(page, base_url)
+            elif name == "Health":
+                health_tab(page, base_url)
             else:
                 open_page(page, name)
             if name == "Draw":

@@ -18,7 +18,8 @@ in this order, so that no size a file declares is believed before it has been ch
 4. the metadata (at most ``MAX_META_CHARS`` of JSON; too deep a nesting is refused), every
    field's type, the config, and against the config every array's shape and dtype, the
    network's size (``config.MAX_PARAMETERS``), the history's length
-   (``config.MAX_HISTORY_EVENTS``) and the number of snapshots (``MAX_SNAPSHOTS``);
+   (``config.MAX_HISTORY_EVENTS``), the number of snapshots (``MAX_SNAPSHOTS``) and of
+   training-health records (``health.MAX_HEALTH_RECORDS``; a checkpoint may have none);
 5. only then the arrays' data, each checked for NaN and infinity where they cannot belong.
 
 So refusing any file costs next to no memory, and loading a valid one costs about its
@@ -48,7 +49,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from mnistcore.engine import health
 from mnistcore.engine.config import MAX_HISTORY_EVENTS, MAX_PARAMETERS, ConfigError, TrainConfig, parameter_count
+from mnistcore.engine.health import HealthLog
 from mnistcore.engine.history import History, ProgressEvent
 from mnistcore.engine.network import MLP, shape_text
 from mnistcore.engine.trainer import N_SNAPSHOTS, RunStatus
@@ -69,6 +72,7 @@ MAX_MESSAGE_CHARS = 300  # a refusal's message: one line, however long what it q
 _NPY_MAX_HEADER = 10_000  # NumPy's own limit on a .npy header's length
 _WHOLE_NUMBER_LIMIT = 2**53  # history counts above this are not whole numbers in float64
 _HISTORY_KEYS = [f"history/{name}" for name in ProgressEvent.__dataclass_fields__]
+_HEALTH_KEYS = {f"health/{name}" for name in health.COLUMNS}
 _HISTORY_COUNTS = ("step", "samples_seen")  # whole numbers >= 0
 _HISTORY_MAYBE_NAN = ("validation_accuracy",)  # NaN on the steps where it was not measured
 _ZIP_PREFIXES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip
@@ -101,6 +105,8 @@ def save(model: TrainedModel, target: str | Path | IO[bytes], compress: bool = T
         arrays[f"biases/{l}"] = b
     for name, column in model.history.to_columns().items():
         arrays[f"history/{name}"] = column
+    for name, column in model.history.health.to_columns().items():  # none for a run without health records
+        arrays[f"health/{name}"] = column
     arrays["snapshots/steps"] = model.snapshot_steps.astype(np.int64)
     if model.snapshot_weights is not None:
         arrays["snapshots/weights"] = model.snapshot_weights
@@ -411,8 +417,10 @@ def _check_layout(config: TrainConfig, headers: dict[str, _Header]) -> None:
     layers = range(len(sizes) - 1)
     expected = {"meta", "snapshots/steps", "snapshots/weights", *_HISTORY_KEYS}
     expected |= {f"{kind}/{l}" for kind in ("weights", "biases") for l in layers}
+    optional = {"snapshots/weights", *_HEALTH_KEYS}  # older checkpoints have no health records
+    expected |= optional
     unknown = set(headers) - expected
-    missing = (expected - {"snapshots/weights"}) - set(headers)
+    missing = (expected - optional) - set(headers)
     if unknown or missing:
         raise CheckpointError(
             f"checkpoint keys do not match its config: unexpected {_listed(unknown)}, missing {_listed(missing)}"
@@ -436,6 +444,20 @@ def _check_layout(config: TrainConfig, headers: dict[str, _Header]) -> None:
         raise CheckpointError(f"checkpoint has {steps.shape[0]:,} weight snapshots, the limit is {MAX_SNAPSHOTS}")
     if "snapshots/weights" in headers:
         _expect(headers, "snapshots/weights", (steps.shape[0], sizes[0], sizes[1]))
+    if any(key in headers for key in _HEALTH_KEYS):
+        _check_health_layout(headers, len(sizes) - 1)
+
+
+def _check_health_layout(headers: dict[str, _Header], layers: int) -> None:
+    """The health columns: all or none, float, shapes that fit the network, at most
+    ``health.MAX_HEALTH_RECORDS`` records; from headers alone, before any is read."""
+    if not all(key in headers for key in _HEALTH_KEYS):
+        raise CheckpointError(f"checkpoint health records are incomplete: it needs all of {sorted(_HEALTH_KEYS)}")
+    if any(headers[key].dtype.kind != "f" for key in _HEALTH_KEYS):
+        raise CheckpointError("health columns must be floating-point arrays")
+    problem = health.column_problem({key.split("/", 1)[1]: headers[key].shape for key in _HEALTH_KEYS}, layers)
+    if problem:
+        raise CheckpointError(f"checkpoint {problem}")
 
 
 def _expect(headers: dict[str, _Header], key: str, shape: tuple[int, ...]) -> None:
@@ -474,6 +496,23 @@ def _read_history(arrays: dict[str, np.ndarray]) -> History:
     return History.from_columns(columns)
 
 
+def _read_health(arrays: dict[str, np.ndarray]) -> HealthLog:
+    """The health records (an empty log for a checkpoint without them): NaN is allowed (a
+    statistic that was not a number), infinity is not; steps are whole numbers >= 0."""
+    if not any(key in arrays for key in _HEALTH_KEYS):
+        return HealthLog()
+    columns = {key.split("/", 1)[1]: arrays[key].astype(np.float64) for key in _HEALTH_KEYS}
+    for name, column in columns.items():
+        if np.isinf(column).any():
+            raise CheckpointError(f"health/{name} contains infinite values")
+    steps = columns["steps"]
+    if not (np.isfinite(steps).all() and (steps >= 0).all() and (steps <= _WHOLE_NUMBER_LIMIT).all()):
+        raise CheckpointError("health/steps must hold whole numbers >= 0")
+    if not (steps == np.floor(steps)).all():
+        raise CheckpointError("health/steps must hold whole numbers >= 0")
+    return HealthLog.from_columns(columns)
+
+
 def _build(meta: dict[str, Any], config: TrainConfig, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """The model's fields, from arrays whose headers passed ``_check_layout``: values checked now."""
     layers = range(len(config.layer_sizes) - 1)
@@ -484,6 +523,7 @@ def _build(meta: dict[str, Any], config: TrainConfig, arrays: dict[str, np.ndarr
     if not ((steps >= 0) & (steps <= _WHOLE_NUMBER_LIMIT)).all():
         raise CheckpointError("snapshots/steps must be step numbers >= 0")
     history = _read_history(arrays)
+    history.health = _read_health(arrays)
     dtype = np.dtype(config.dtype)
     network = MLP(
         [np.asarray(w, dtype) for w in weights], [np.asarray(b, dtype) for b in biases], config.activation, config.loss

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mnistcore.engine.config import MAX_HISTORY_EVENTS
+from mnistcore.engine.health import HealthLog
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class History:
         self._ranks: list[int] = []  # each event's place among those of its kind (with or without validation)
         self._seen = [0, 0]  # events appended so far, [without, with] a validation accuracy
         self._every = [1, 1]  # of each kind, the ranks kept are the multiples of this
+        self.health = HealthLog()  # per-layer training-health records (``engine.health``), beside the events
         for event in events or []:
             self._add(event)
 

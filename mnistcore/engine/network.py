@@ -260,6 +260,11 @@ class MLP:
             a = self._layer_function(l)(z, z)  # ... and the activation overwrites it in place: backprop needs only a
         return [x, *acts]
 
+    def last_outputs(self, batch: int) -> list[Array]:
+        """[a1, ..., aL] from the latest ``forward`` of a batch of this size: the training
+        path's reused buffers, valid until the next one (what ``engine.health`` measures)."""
+        return self._buffers_for(batch)[0]
+
     def backward(self, activations: list[Array], y: Array, weight_decay: float = 0.0) -> list[Array]:
         """Backpropagation into the network's own gradient buffers (the training path).
 

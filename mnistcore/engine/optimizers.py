@@ -40,6 +40,10 @@ class SGD:
             np.multiply(g, lr, out=s)  # lr * g into our own scratch: no temporary per step
             p -= s
 
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array (its negative: lr * g)."""
+        return self.scratch
+
 
 class Momentum:
     """Heavy-ball momentum: v <- mu v - lr g; p <- p + v.
@@ -66,6 +70,10 @@ class Momentum:
                 # step towards the subnormal range, where arithmetic is slow on many CPUs: a
                 # velocity under 1e-30 moves no float32 weight, so it becomes exactly 0.
                 flush_tiny(v)
+
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array: the velocity."""
+        return self.velocities
 
 
 class Adam:
@@ -109,6 +117,10 @@ class Adam:
                 # Against eps = 1e-8, moments under 1e-30 change no step: they become 0.
                 flush_tiny(m)
                 flush_tiny_nonnegative(v)
+
+    def last_update(self) -> list[Array]:
+        """The last step's change to each parameter array (its negative), left in the scratch."""
+        return self.scratch
 
 
 def make_optimizer(name: str, params: Sequence[Array], momentum: float = 0.9) -> Optimizer:

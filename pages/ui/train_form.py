@@ -20,7 +20,7 @@ import streamlit as st
 from mnistcore.engine.config import FIELDS, TRAIN_SIZE, ConfigError, TrainConfig, parse_value
 from mnistcore.engine.data.datasets import dataset_named
 from mnistcore.engine.data.extra import DEFAULT_REPEAT, with_extra_digits
-from mnistcore.engine.presets import PRESET_NOTES, PRESETS
+from mnistcore.engine.presets import BREAK_IT_FIXES, PRESET_NOTES, PRESETS
 from mnistcore.server import share
 from mnistcore.server.jobs import TrainingJob
 from mnistcore.server.limits import JobRefused
@@ -219,6 +219,7 @@ def settings_panel(job: TrainingJob | None) -> None:
         help="Fill in every setting from a named preset; change any of them and it becomes custom.",
     )
     st.caption(PRESET_NOTES.get(state.current_preset(), "Your own settings."))
+    fix_button(state.current_preset())
     train_button(busy=job is not None and job.active)
     my_digits_option()
     if st.session_state.get(state.FORM_ERROR):
@@ -227,6 +228,13 @@ def settings_panel(job: TrainingJob | None) -> None:
         with st.expander(GROUP_TITLES.get(group, group.capitalize()), expanded=group in OPEN_GROUPS):
             for name in [n for n, f in FIELDS.items() if f.group == group]:
                 setting_widget(name, shown)
+
+
+def fix_button(preset: str) -> None:
+    """Under a break-it preset's lesson: the same run with the fix, one click away."""
+    if preset in BREAK_IT_FIXES:
+        label, fixed = BREAK_IT_FIXES[preset]
+        st.button(label, key=state.FIX_PRESET, on_click=use_settings, args=(fixed,), icon=":material/build:")
 
 
 def train_button(busy: bool) -> None:

@@ -13,13 +13,17 @@ from __future__ import annotations
 import streamlit as st
 
 from mnistcore.analysis.describe import training_summary
+from mnistcore.analysis.health_readings import stall_cause
 from mnistcore.charts import training as charts
+from mnistcore.engine.config import TrainConfig
+from mnistcore.engine.health import HealthLog
 from mnistcore.engine.milestones import milestones_text
 from mnistcore.engine.model import percent
 from mnistcore.engine.outcome import Outcome, Verdict
 from mnistcore.engine.trainer import EndReason
 from mnistcore.server.jobs import JobStatus, Progress, TrainingJob
 from pages.ui import state
+from pages.ui.health_view import health_view
 from pages.ui.resources import job_manager
 from pages.ui.train_form import use_settings
 from pages.ui.wording import accuracy_text, model_source, model_title, plain
@@ -50,7 +54,7 @@ def live_body() -> None:
     st.caption(f"{milestones_text(job.events(), running=job.active)} (training time, pauses not counted).")
     x = state.persist(state.LIVE_X, "step", fix=lambda axis: axis or "step")
     st.segmented_control("Horizontal axis", ["step", "epoch"], key=state.LIVE_X)
-    run_charts(job.events(), x, key="live")
+    run_charts(job.events(), x, key="live", health=(job.trainer.history.health, job.config))
 
 
 def no_run_yet() -> None:
@@ -58,7 +62,7 @@ def no_run_yet() -> None:
     st.info("Choose settings in the sidebar and press **Train**: the curves will grow here as the network learns.")
     if len(model.history):
         st.caption(f"Meanwhile, how the current model ({model_source(model)}) learned:")
-        run_charts(model.history.snapshot(), "step", key="current")
+        run_charts(model.history.snapshot(), "step", key="current", health=(model.history.health, model.config))
 
 
 def queued(job: TrainingJob) -> None:
@@ -143,10 +147,16 @@ def did_not_learn(job: TrainingJob, outcome: Outcome) -> None:
     with the evidence and the loss curve; the current model stays unless the visitor chooses
     "Use it anyway"."""
     box = st.error if outcome.verdict is Verdict.STOPPED_LEARNING else st.warning
+    cause = stall_cause(job.trainer.history.health.snapshot(), job.config.activation)
+    headline = outcome.headline
+    if cause and cause.kind == "vanishing" and outcome.verdict is Verdict.STOPPED_LEARNING:
+        headline = f"The network did not learn: {cause.text}."  # not the learning rate the curves suggest
     box(
-        f"**{plain(outcome.headline)}** {plain(end_message(job))} {plain(outcome.evidence)}",
+        f"**{plain(headline)}** {plain(end_message(job))} {plain(outcome.evidence)}",
         icon=":material/trending_down:",
     )
+    if cause:
+        st.markdown(f":material/monitor_heart: **The Health tab shows it:** {plain(cause.text)}.")
     if outcome.loss_story:
         st.markdown(f":material/show_chart: **The loss chart below shows it.** {plain(outcome.loss_story)}")
     current = state.current_model()
@@ -222,10 +232,24 @@ def result_metrics(job: TrainingJob) -> None:
     cols[3].metric("Samples per second", f"{result.samples_per_second:,.0f}")
 
 
-def run_charts(events: list, x: str, key: str) -> None:
+def run_charts(events: list, x: str, key: str, health: tuple[HealthLog, TrainConfig] | None = None) -> None:
     if not events:
         st.caption("Waiting for the first steps…")
         return
+    if health is not None:  # a Health tab beside the curves; only the open tab is drawn
+        curves, health_tab = st.tabs(["Curves", "Health"], key=f"{state.LIVE_TAB}_{key}", on_change="rerun")
+        if health_tab.open:
+            with health_tab:
+                health_view(*health, key=key, use_fix=use_settings_everywhere)
+        if not curves.open:
+            return
+        with curves:
+            curve_charts(events, x, key)
+        return
+    curve_charts(events, x, key)
+
+
+def curve_charts(events: list, x: str, key: str) -> None:
     accuracy_col, loss_col = st.columns(2)
     for column, chart, name in (
         (accuracy_col, charts.accuracy_chart(events, x=x), "accuracy"),

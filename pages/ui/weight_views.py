@@ -12,6 +12,7 @@ from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import legend_stops, mosaic_columns, weight_mosaic
 from mnistcore.charts import insight as charts
 from pages.ui import state
+from pages.ui.health_view import health_view
 from pages.ui.pictures import picture
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
@@ -71,3 +72,9 @@ def later_layers(model, ev, first_units: range) -> None:
             to_title="Digit" if is_output else f"Unit of hidden layer {l + 1}",
         )
         st.altair_chart(chart)
+
+
+def health_section(model) -> None:
+    """The model's training health, from its history: there after a reload or for an uploaded file."""
+    st.subheader("Training health: why it learned, or stalled")
+    health_view(model.history.health, model.config, key="weights")

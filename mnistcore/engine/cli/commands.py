@@ -23,6 +23,7 @@ from mnistcore.engine import data as mnist_data
 from mnistcore.engine.checkpoint import MAX_CHECKPOINT_BYTES
 from mnistcore.engine.cli.parser import PROG, UsageError, config_from_args, flag_name
 from mnistcore.engine.config import FIELDS, MAX_PARAMETERS, TrainConfig, format_value, parameter_count
+from mnistcore.engine.health import final_values
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import TrainedModel, estimated_checkpoint_bytes, finish, percent, trainer_for
 from mnistcore.engine.network import shape_text
@@ -290,6 +291,7 @@ def _train_report(result: RunResult, model: TrainedModel, saved: str | None, out
         "samples_per_second": result.samples_per_second,
         "message": result.message,
         "outcome": outcome.to_dict() if outcome is not None else None,
+        "health": final_values(model.history.health),  # the last per-layer training-health record
         "config": model.config.to_dict(),
         "out": saved,
     }
