@@ -102,7 +102,7 @@ def test_on_a_phone_the_sidebar_closes_after_a_page_link_and_after_train(server)
 
     # Working in the sidebar is not moving on: it stays open for the next setting.
     open_sidebar(page)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.tap()  # the preset
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Preset").first.tap()
     page.get_by_role("option", name="seed", exact=True).tap()
     page.wait_for_url("**preset=seed*", timeout=30_000)  # the settings changed: a rerun
     wait_for_app(page)

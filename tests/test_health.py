@@ -171,7 +171,7 @@ def test_the_cli_json_summary_has_the_final_health_values(mnist, monkeypatch, ca
     from mnistcore.engine import cli
     from mnistcore.engine.cli import commands
 
-    monkeypatch.setattr(commands, "_load_data", lambda data_dir: mnist)
+    monkeypatch.setattr(commands, "_load_data", lambda data_dir, dataset="mnist": mnist)
     code = cli.main(["train", "--preset", "deep-sigmoid", "--steps", "30", "--json"])
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and report["health"]["step"] == 30
