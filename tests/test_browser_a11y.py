@@ -1,7 +1,8 @@
 """Accessibility in a real browser (issue #20): axe-core, injected into every page on a desktop
 and a phone-sized screen, must find no violation of the WCAG 2.1 A and AA rules, in each state
 of ``STATES`` (the pages as a visitor first sees them; the Train page's live view, paused;
-every page after a finished run). A failure lists rule, impact and elements.
+every page after a finished run; the Health tab and the Weights page's health; Draw after
+"Teach it"). A failure lists rule, impact and elements.
 
 axe-core is the npm package, installed by ``.ci/run`` (``npm install --prefix .ci/a11y
 axe-core@AXE_VERSION``) or anywhere ``$AXE_CORE_JS`` points; without it the test skips
@@ -101,10 +102,33 @@ def after_a_run(page) -> list[str | None]:
     return [None, *PAGES]
 
 
+def health_tab_after_a_run(page) -> list[str | None]:
+    """The Train page's Health tab once a short run has ended, then the Weights page's health."""
+    start_run(page, SHORT_RUN)
+    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    page.get_by_role("tab", name="Health").click()
+    page.get_by_role("tab", name="Health", selected=True).wait_for(timeout=30_000)
+    return [None, "Weights"]
+
+
+def taught_on_draw(page) -> list[str | None]:
+    """Draw with a test digit chosen from the keyboard-friendly list, taught once: the
+    before/after charts, Undo and My digits' strip."""
+    as_opened(page)
+    open_from_sidebar(page, "Draw")
+    page.get_by_role("radiogroup", name="Your digit").get_by_text("A test digit").click()
+    wait_for_app(page, timeout=60)
+    page.get_by_role("button", name="Teach it").click()
+    page.get_by_text("Reads your drawing as").first.wait_for(timeout=60_000)
+    return [None]
+
+
 STATES = [
     State("as opened", as_opened),
     State("live view, paused", live_view_paused, cleanup=stop_run),
     State("after a run", after_a_run),
+    State("health tab", health_tab_after_a_run),
+    State("taught on draw", taught_on_draw),
 ]
 
 
