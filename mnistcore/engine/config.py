@@ -356,3 +356,20 @@ def format_value(name: str, value: Any) -> str:
         short = f"{value:g}"  # '0.1', '1e-05', '20'; repr keeps every digit when :g would round
         return short if float(short) == value else repr(value)
     return str(value)
+
+
+def env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low: float) -> Any:
+    """``env[name]`` as ``kind`` (int or float), ``default`` when unset or blank; ValueError
+    names a variable that is not such a number or is below ``low``. The server's limits and
+    the run store's read their environment variables through it."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"environment variable {name} must be {what}, got {text!r}") from None
+    if value < low:
+        raise ValueError(f"environment variable {name} must be at least {low:g}, got {text!r}")
+    return value

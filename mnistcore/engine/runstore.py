@@ -53,6 +53,7 @@ from pathlib import Path
 
 from mnistcore.engine import checkpoint
 from mnistcore.engine.checkpoint import CheckpointError
+from mnistcore.engine.config import env_number
 from mnistcore.engine.model import TrainedModel
 
 try:  # optional, as for the MNIST cache (data.files)
@@ -140,22 +141,10 @@ def limits_from_env(env: Mapping[str, str] | None = None) -> StoreLimits:
     where unset or blank); ValueError names a variable that is not a number >= 1."""
     env = os.environ if env is None else env
 
-    def number(name: str, default: float, kind: type) -> float:
-        text = env.get(name, "").strip()
-        if not text:
-            return default
-        try:
-            value = kind(text)
-        except ValueError:
-            raise ValueError(f"environment variable {name} must be a number, got {text[:40]!r}") from None
-        if not value >= 1:
-            raise ValueError(f"environment variable {name} must be at least 1, got {text[:40]!r}")
-        return value
-
     return StoreLimits(
-        max_bytes=int(number("MNIST_RUNS_MAX_MB", DEFAULT_MAX_STORE_MB, float) * 1e6),
-        max_runs=int(number("MNIST_RUNS_MAX_COUNT", DEFAULT_MAX_RUNS, int)),
-        runs_per_hour=int(number("MNIST_RUNS_PER_HOUR", DEFAULT_RUNS_PER_HOUR, int)),
+        max_bytes=int(env_number(env, "MNIST_RUNS_MAX_MB", DEFAULT_MAX_STORE_MB, float, low=1) * 1e6),
+        max_runs=env_number(env, "MNIST_RUNS_MAX_COUNT", DEFAULT_MAX_RUNS, int, low=1),
+        runs_per_hour=env_number(env, "MNIST_RUNS_PER_HOUR", DEFAULT_RUNS_PER_HOUR, int, low=1),
     )
 
 

@@ -36,6 +36,7 @@ from mnistcore.engine.config import (
     N_INPUTS,
     TRAIN_SIZE,
     TrainConfig,
+    env_number,
     parameter_count,
 )
 from mnistcore.engine.model import estimated_checkpoint_bytes
@@ -70,21 +71,6 @@ def limits_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "max_run_mb": env_number(env, "MNIST_MAX_RUN_MB", DEFAULT_MAX_RUN_MB, float, low=1),
         "blas_threads": env_number(env, "MNIST_BLAS_THREADS", DEFAULT_BLAS_THREADS, int, low=1),
     }
-
-
-def env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low: float) -> Any:
-    """``env[name]`` as ``kind`` (int or float), ``default`` when unset or blank."""
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"environment variable {name} must be {what}, got {text!r}") from None
-    if value < low:
-        raise ValueError(f"environment variable {name} must be at least {low:g}, got {text!r}")
-    return value
 
 
 # ------------------------------------------------------------------ memory per run
