@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images
+from mnistcore.analysis.describe import named_digit_alt
 from mnistcore.analysis.my_digits import MAX_DIGITS, MAX_FILE_BYTES, MyDigits, MyDigitsError
 from mnistcore.analysis.predict import Prediction
 from mnistcore.analysis.teach import (
@@ -38,6 +39,7 @@ from mnistcore.charts import teach as teach_charts
 from mnistcore.engine.data.datasets import MNIST, dataset_named
 from mnistcore.engine.model import percent
 from pages.ui import navigation, state
+from pages.ui.pictures import picture_row
 from pages.ui.resources import dataset, require_dataset
 from pages.ui.wording import plain
 
@@ -274,10 +276,10 @@ def my_digits_section() -> None:
     st.header("My digits")
     if len(digits):
         newest = range(len(digits) - 1, max(-1, len(digits) - 1 - STRIP_SHOWN), -1)
-        st.image(
+        picture_row(
             [images.upscale(255 - digits.pixels[i], 2) for i in newest],
-            caption=[str(digits.labels[i]) for i in newest],
-            width=56,
+            [named_digit_alt(f"my digit {i + 1}", int(digits.labels[i])) for i in newest],
+            [str(digits.labels[i]) for i in newest],
         )
         more = f" (the newest {STRIP_SHOWN} shown)" if len(digits) > STRIP_SHOWN else ""
         st.caption(
