@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,17 +96,24 @@ def stop_run(page) -> None:
         page.get_by_text("Stopped at step").wait_for(timeout=30_000)
 
 
+def finish_run(page, query: str) -> None:
+    """Press Train on a short run and wait for its end (not for its progress bar: on an idle
+    machine the run may be over before the bar is seen)."""
+    open_train_page(page, page.base_url, query)
+    open_sidebar(page, page.get_by_role("button", name="Train", exact=True))
+    press_train(page, until_progress=False)
+    page.get_by_text(re.compile(r"^Finished [\d,]+ steps")).first.wait_for(timeout=180_000)
+
+
 def after_a_run(page) -> list[str | None]:
     """A short run trained to the end: its finished view on Train, then every page shows it."""
-    start_run(page, SHORT_RUN)
-    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    finish_run(page, SHORT_RUN)
     return [None, *PAGES]
 
 
 def health_tab_after_a_run(page) -> list[str | None]:
     """The Train page's Health tab once a short run has ended, then the Weights page's health."""
-    start_run(page, SHORT_RUN)
-    page.get_by_text("Finished").first.wait_for(timeout=120_000)
+    finish_run(page, SHORT_RUN)
     page.get_by_role("tab", name="Health").click()
     page.get_by_role("tab", name="Health", selected=True).wait_for(timeout=30_000)
     return [None, "Weights"]
