@@ -65,3 +65,18 @@ def test_backprop_summarises_its_deltas_and_gradients(mnist):
     loss = [c for c in captions(at) if c.startswith("Loss on this digit: ")]
     assert loss and "after 1 step" in loss[0], loss
     assert np.isfinite(float(loss[0].split(": ")[1].split(" ")[0]))
+
+
+def test_weights_summarises_its_heatmaps_legend_and_map_in_the_models_classes(mnist, fashion):
+    for path, outputs in (("default.npz", "digits"), ("fashion.npz", "classes")):
+        at = open_page("pages/weights.py", TrainedModel.load(ROOT / "models" / path))
+        assert not at.exception, [e.value for e in at.exception]
+        texts = captions(at)
+        assert f"Output layer: hidden layer 1 → {outputs}" in [h.value for h in at.header]
+        shown = [c for c in texts if c.startswith("Weights shown: ")]
+        assert shown and "most negative unit" in shown[0], texts
+        if outputs == "classes":
+            assert any(name in shown[0] for name in NAMES), shown
+        assert any(c.startswith("Colour scale: blue for a negative weight (darkest at −") for c in texts), texts
+        mapped = [c for c in texts if c.startswith("Hidden-space map: ")]
+        assert mapped and "misclassified (crosses); the classes whose centres lie closest: " in mapped[0], texts

@@ -83,7 +83,10 @@ def test_hidden_map_summary_counts_points_and_finds_the_closest_classes():
 
 
 def test_runs_summary_puts_the_best_first_and_skips_unmeasured_runs():
-    assert runs_summary([("#1", 0.95), ("#2 fast", 0.978), ("#3", None)]) == "Best: #2 fast at 97.8%; then #1 at 95.0%."
+    assert (
+        runs_summary([("#1", 0.95), ("#2 fast", 0.978), ("#3", None)])
+        == "Best test accuracy: #2 fast at 97.8%; then #1 at 95.0%."
+    )
     assert runs_summary([("#1", None)]).startswith("None of these runs")
 
 

@@ -307,12 +307,12 @@ def hidden_map_summary(xy: np.ndarray, labels: np.ndarray, wrong: np.ndarray, na
 
 
 def runs_summary(runs: Sequence[tuple[str, float | None]]) -> str:
-    """The compared runs (label, test accuracy or None): 'Best: #2 fast at 97.8%; then #1 at 96.0%.'"""
+    """The compared runs (label, test accuracy or None): 'Best test accuracy: #2 fast at 97.8%; then #1 at 96.0%.'"""
     measured = sorted(((a, label) for label, a in runs if a is not None and np.isfinite(a)), key=lambda r: -r[0])
     if not measured:
         return "None of these runs has a test accuracy (a run that diverged is not measured)."
     (best, label), rest = measured[0], measured[1:]
-    text = f"Best: {label} at {best:.1%}"
+    text = f"Best test accuracy: {label} at {best:.1%}"
     if rest:
         text += "; then " + ", ".join(f"{other} at {a:.1%}" for a, other in rest)
     return text + "."
