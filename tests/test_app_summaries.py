@@ -11,7 +11,8 @@ from mnistcore.charts.training import network_chart
 from mnistcore.engine.data import FASHION_MNIST
 from mnistcore.engine.model import TrainedModel
 from pages.ui import state
-from tests.app_support import ROOT, fresh_job_manager, open_page, pictures  # noqa: F401 (an autouse fixture)
+from pages.ui.wording import items_of
+from tests.app_support import ROOT, fresh_job_manager, open_page, open_train, pictures  # noqa: F401 (an autouse fixture)
 
 NAMES = FASHION_MNIST.class_names
 
@@ -80,3 +81,12 @@ def test_weights_summarises_its_heatmaps_legend_and_map_in_the_models_classes(mn
         assert any(c.startswith("Colour scale: blue for a negative weight (darkest at −") for c in texts), texts
         mapped = [c for c in texts if c.startswith("Hidden-space map: ")]
         assert mapped and "misclassified (crosses); the classes whose centres lie closest: " in mapped[0], texts
+
+
+def test_the_train_form_says_images_for_fashion_mnist(mnist, fashion):
+    assert (items_of("mnist"), items_of("fashion-mnist"), items_of("nonsense")) == ("digits", "images", "images")
+    for preset, items in (("fast", "digits"), ("fashion-fast", "images")):
+        at = open_train({"preset": preset})
+        assert not at.exception, [e.value for e in at.exception]
+        (length,) = [n for n in at.number_input if n.label == "Run length"]
+        assert length.help.endswith(f"An epoch here is 55,000 {items}."), length.help
