@@ -332,7 +332,8 @@ def network_chart(
     return alt.layer(
         connections,
         circles,
-        text(digits, fontSize=12, color="#1B2233", align="left"),
+        # Class names ('Ankle boot') shrink on a narrow chart, as the titles do, so none is cut off.
+        text(digits, fontSize=12 if class_names is None else font(12, 22), color="#1B2233", align="left"),
         text(gaps, fontSize=22, color="#1F4FB4"),
         text(titles, fontSize=font(14, 9), fontWeight="bold", color="#1B2233"),
         # Two lines each: '128 units' over 'relu', '100,352 weights' over '128 biases'.
