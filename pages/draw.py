@@ -162,7 +162,7 @@ def inside_network_ui(model: TrainedModel, prediction: Prediction) -> None:
     names = class_names_for(model)
     st.markdown(f"**Units that pushed {label_text(prediction.digit, names)} up most**")
     if prediction.contributors:
-        chart = draw_charts.contribution_bars(prediction.contributors, prediction.digit)
+        chart = draw_charts.contribution_bars(prediction.contributors, label_text(prediction.digit, names))
         st.altair_chart(chart, width="stretch", height=70 + 24 * len(prediction.contributors))
         st.caption(contribution_summary(prediction.contributors, prediction.digit, names))
         st.caption(push_explanation(len(model.network.weights) - 1))

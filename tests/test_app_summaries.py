@@ -53,6 +53,8 @@ def test_draw_shows_a_fashion_models_own_test_images_with_class_names(fashion):
     assert any(c.startswith("First hidden layer: ") and "most active unit" in c for c in captions(at))
     pushed = [c for c in captions(at) if " up most (" in c]
     assert pushed and any(name in pushed[0] for name in NAMES), pushed
+    titles = [str(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert any(f"push towards {name}" in t for t in titles for name in NAMES)
 
 
 def test_backprop_summarises_its_deltas_and_gradients(mnist):
