@@ -80,6 +80,8 @@ def test_weights_summarises_its_heatmaps_legend_and_map_in_the_models_classes(mn
         assert shown and "most negative unit" in shown[0], texts
         if outputs == "classes":
             assert any(name in shown[0] for name in NAMES), shown
+            specs = [str(c.proto.spec) for c in at.get("vega_lite_chart")]
+            assert any("Unit of hidden layer 1" in spec and "Ankle boot" in spec for spec in specs)  # heatmap axis
         assert any(c.startswith("Colour scale: blue for a negative weight (darkest at −") for c in texts), texts
         mapped = [c for c in texts if c.startswith("Hidden-space map: ")]
         assert mapped and "misclassified (crosses); the classes whose centres lie closest: " in mapped[0], texts

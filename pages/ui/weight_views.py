@@ -73,6 +73,7 @@ def later_layers(model, ev, first_units: range) -> None:
             cols.start,
             from_title=f"Unit of hidden layer {l}",
             to_title=("Digit" if names is None else "Class") if is_output else f"Unit of hidden layer {l + 1}",
+            to_names=names if is_output else None,
         )
         st.altair_chart(chart)
         outputs = [label_word(i, names) for i in range(n_to)] if is_output else None
