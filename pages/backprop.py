@@ -13,7 +13,13 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.backprop import digit_pass, shown_units, top_units
-from mnistcore.analysis.describe import named_digit_alt, probability_summary, weight_tile_alt
+from mnistcore.analysis.describe import (
+    matrix_summary,
+    named_digit_alt,
+    probability_summary,
+    strip_summary,
+    weight_tile_alt,
+)
 from mnistcore.analysis.formulas import (
     hidden_delta_formula,
     loss_formula,
@@ -66,11 +72,14 @@ def backward_section(p, net: MLP) -> None:
         st.markdown("and for the digit the network picked:")
         st.latex(output_delta_formula(p, p.predicted))
     st.altair_chart(charts.value_bars(p.deltas[last], range(p.output.size), f"δ^({last}) per output"), width="stretch")
+    outputs = [label_text(i, names) for i in range(p.output.size)]
+    st.caption(strip_summary(p.deltas[last], f"δ^({last}) per output", labels=outputs))
     for l in range(last - 1, -1, -1):
         unit = int(top_units(p.deltas[l], 1)[0])
         st.markdown(f"**Hidden layer {l + 1}'s delta** (`deltas[{l}]`), for its unit with the largest |δ|:")
         st.latex(hidden_delta_formula(p, net, l, unit))
         st.altair_chart(charts.unit_strip(p.deltas[l], f"δ^({l})", "delta"), width="stretch")
+        st.caption(strip_summary(p.deltas[l], f"δ^({l})"))
     code_link(backprop, cross_entropy_delta if p.loss_name == "cross-entropy" else mse_delta)
     gradients_section(p, net)
 
@@ -103,6 +112,8 @@ def gradients_section(p, net: MLP) -> None:
         rows = shown_units(np.abs(p.grad_weights[l]).sum(axis=1), limit=32)
         st.markdown(f"**∂L/∂W[{l}]** ({len(rows)} of {p.zs[l - 1].size} rows: those with the largest gradients)")
         st.altair_chart(charts.gradient_heatmap(p.grad_weights[l], rows, f"∂L/∂W[{l}]"), width="stretch")
+        to_labels = [label_text(i, names) for i in range(p.output.size)] if l == p.n_layers - 1 else None
+        st.caption(matrix_summary(p.grad_weights[l], f"∂L/∂W[{l}], all rows", to_labels=to_labels))
     st.markdown("**Bias gradients** ∂L/∂b = δ: the deltas above, unit for unit.")
 
 
@@ -136,5 +147,5 @@ if lab.steps:
     summary.info(f"The numbers below are the copy's after {lab.steps} SGD step(s) on this digit; Reset goes back.")
 forward_section(p, lab.network)
 backward_section(p, lab.network)
-step_section(lab)
+step_section(lab, names)
 check_section(lab.network, x, label)

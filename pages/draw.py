@@ -15,7 +15,13 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images as insight
-from mnistcore.analysis.describe import network_view_alt, probability_summary, weight_tile_alt
+from mnistcore.analysis.describe import (
+    activation_grid_summary,
+    contribution_summary,
+    network_view_alt,
+    probability_summary,
+    weight_tile_alt,
+)
 from mnistcore.analysis.drawing import DrawingError
 from mnistcore.analysis.predict import NOT_SURE_THRESHOLD, Prediction, predict_drawing
 from mnistcore.charts import draw as draw_charts
@@ -150,12 +156,15 @@ def inside_network_ui(model: TrainedModel, prediction: Prediction) -> None:
             on_select=pick_unit_from_grid,
             selection_mode=draw_charts.UNIT_SELECTION,
         )
+        st.caption(activation_grid_summary(prediction.hidden, chosen=unit))
     with detail:
         unit_weights_ui(model, prediction, unit)
-    st.markdown(f"**Units that pushed {prediction.digit} up most**")
+    names = class_names_for(model)
+    st.markdown(f"**Units that pushed {label_text(prediction.digit, names)} up most**")
     if prediction.contributors:
-        chart = draw_charts.contribution_bars(prediction.contributors, prediction.digit)
+        chart = draw_charts.contribution_bars(prediction.contributors, label_text(prediction.digit, names))
         st.altair_chart(chart, width="stretch", height=70 + 24 * len(prediction.contributors))
+        st.caption(contribution_summary(prediction.contributors, prediction.digit, names))
         st.caption(push_explanation(len(model.network.weights) - 1))
     else:
         st.caption("No unit raised this digit's score: it won because the others were pushed down more.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mnistcore.analysis.describe import network_summary
 from mnistcore.charts.training import network_chart
 from mnistcore.engine.data import FILES
 from pages.ui import navigation, state
 from pages.ui.resources import dataset_location, require_dataset
 from pages.ui.shell import ensure_app_shell
-from pages.ui.wording import accuracy_text, model_source, model_title, trained_when
+from pages.ui.wording import accuracy_text, class_names_for, model_source, model_title, trained_when
 
 CARD_KEY = "home_card_"  # each page's card: a container whose whole area is the page's link
 CARD_STYLE = f"""<style>
@@ -42,16 +43,24 @@ network_col, facts_col = st.columns([3, 2], gap="large")
 with network_col:
     st.header("The network")
     config = model.config
-    st.altair_chart(network_chart(config.layer_sizes, config.activation, config.loss), width="stretch")
+    names = class_names_for(model)
+    chart = network_chart(config.layer_sizes, config.activation, config.loss, class_names=names)
+    st.altair_chart(chart, width="stretch")
+    st.caption(network_summary(config.layer_sizes, config.activation, config.loss, names))
     st.caption(
-        "Each digit's 784 pixel values flow left to right: every layer multiplies by its weights, adds its "
+        f"Each {'digit' if names is None else 'image'}'s 784 pixel values flow left to right: every layer "
+        "multiplies by its weights, adds its "
         "biases and applies its activation; the output unit with the largest value is the prediction. "
         "Training nudges every weight against the gradient of the loss, computed by backpropagation."
     )
 
 with facts_col:
     st.header("Current model")
-    st.metric("Test accuracy", accuracy_text(model), help="Share of the 10,000 test digits it classifies correctly.")
+    st.metric(
+        "Test accuracy",
+        accuracy_text(model),
+        help=f"Share of the 10,000 test {'digits' if names is None else 'images'} it classifies correctly.",
+    )
     st.markdown(
         f"**{model_title(model)}**, {model_source(model)}  \n"
         f"Trained: {trained_when(model)}  \n"

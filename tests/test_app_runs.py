@@ -73,6 +73,7 @@ def test_own_runs_come_back_in_compare_runs_and_train_starts_from_the_runs_setti
     assert at.session_state["shared_run"] is False  # this browser's own run: no shared line
     assert "Shared run" not in texts(at)
     assert [run.run_id for run in at.session_state["runs"]] == ids
+    assert any(c.value.startswith("Best test accuracy: #") for c in at.caption)  # the compared runs in words
     assert at.session_state["settings"] == second.config
     assert any(ids[1] in code.value for code in at.code)  # the "Share this trained network" link
 

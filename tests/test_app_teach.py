@@ -67,6 +67,8 @@ def test_the_right_label_is_preset_to_the_prediction_and_teaching_changes_it(mni
     button(at, "Teach it").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert metrics(at)["Reads your drawing as"] == "9"
+    summary = [c.value for c in at.caption if c.value.startswith("Your drawing: read as 4 (")]
+    assert summary and "after. Test accuracy per digit changed most for " in summary[0], summary
     taught = at.session_state[state.MODEL]
     assert taught is not resources.default_model()
     assert parameter_bytes(resources.default_model()) == shipped  # the shared model is never written

@@ -140,14 +140,14 @@ def _activation_scale(acts: np.ndarray) -> alt.Scale:
     return alt.Scale(scheme="viridis", domain=[0.0, float(acts.max()) or 1.0])
 
 
-def contribution_bars(contributors: list[tuple[int, float]], digit: int, height_per_bar: int = 22) -> alt.Chart:
+def contribution_bars(contributors: list[tuple[int, float]], digit: int | str, height_per_bar: int = 22) -> alt.Chart:
     """Horizontal bars: how much each of the top units raised the digit's score (its logit).
 
     Parameters
     ----------
     contributors : ``(unit, contribution)`` pairs, largest first (as from
         ``units.top_contributors`` / ``Prediction.contributors``); may be empty.
-    digit : the digit the contributions are towards (for the title).
+    digit : the digit (or class name, 'Sneaker') the contributions are towards (for the title).
     height_per_bar : pixels per bar.
 
     Returns

@@ -256,6 +256,7 @@ def weight_heatmap(
     to_start: int = 0,
     from_title: str = "Hidden unit",
     to_title: str = "Digit",
+    to_names: Sequence[str] | None = None,
 ) -> alt.Chart:
     """A block of a weight matrix as a heatmap: x = the unit the weight leaves, y = where it goes.
 
@@ -265,10 +266,12 @@ def weight_heatmap(
     limit : colour limit; the scale spans ``[-limit, limit]`` centred on white.
     from_start, to_start : unit numbers of the block's first row and column (for labels).
     from_title, to_title : axis titles.
+    to_names : names of the ``to`` units by number (a Fashion model's classes), shown instead of numbers.
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or 0 in matrix.shape:
         raise ValueError(f"matrix must be a non-empty 2-D (n_from, n_to) block, got shape {matrix.shape}")
+    to_axis = alt.Axis(values=_tick_values(to_start, matrix.shape[1]), labelExpr=class_label_expr(to_names))
     n_from, n_to = matrix.shape
     from_idx, to_idx = np.indices(matrix.shape)
     table = pd.DataFrame(
@@ -279,7 +282,7 @@ def weight_heatmap(
         .mark_rect()
         .encode(
             x=alt.X("from:O", title=from_title, axis=alt.Axis(labelAngle=0, values=_tick_values(from_start, n_from))),
-            y=alt.Y("to:O", title=to_title, axis=alt.Axis(values=_tick_values(to_start, n_to))),
+            y=alt.Y("to:O", title=to_title, axis=to_axis),
             color=alt.Color("weight:Q", title="Weight", scale=diverging_scale(limit)),
             tooltip=[
                 alt.Tooltip("from:O", title=from_title),

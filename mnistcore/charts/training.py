@@ -235,12 +235,14 @@ def vega_lite_parts(chart: Any) -> tuple[dict[str, Any], pd.DataFrame]:
     return spec, frame
 
 
-def _layer_names(layer_sizes: Sequence[int], activation: str, loss: str) -> list[tuple[str, str]]:
-    """(title, detail) per layer, e.g. ('Hidden 1', '16 units · sigmoid')."""
+def _layer_names(
+    layer_sizes: Sequence[int], activation: str, loss: str, outputs: str = "digits"
+) -> list[tuple[str, str]]:
+    """(title, detail) per layer, e.g. ('Hidden 1', '16 units · sigmoid'); ``outputs`` names the output units."""
     output = "softmax" if loss == "cross-entropy" else "sigmoid"
     names = [("Input", f"{layer_sizes[0]:,} pixels (28×28)")]
     names += [(f"Hidden {i}", f"{n:,} units · {activation}") for i, n in enumerate(layer_sizes[1:-1], start=1)]
-    names.append(("Output", f"{layer_sizes[-1]:,} digits · {output}"))
+    names.append(("Output", f"{layer_sizes[-1]:,} {outputs} · {output}"))
     return names
 
 
@@ -255,7 +257,12 @@ def _neuron_positions(size: int, max_shown: int) -> tuple[list[float], bool]:
 
 
 def network_chart(
-    layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse", max_shown: int = 10, height: int = 330
+    layer_sizes: Sequence[int],
+    activation: str = "sigmoid",
+    loss: str = "mse",
+    max_shown: int = 10,
+    height: int = 330,
+    class_names: Sequence[str] | None = None,
 ) -> alt.TopLevelMixin:
     """The network as the classic picture: a column of units per layer (at most ``max_shown``
     drawn, an ellipsis for the rest), every drawn connection, each layer named above and
@@ -265,6 +272,7 @@ def network_chart(
     ----------
     layer_sizes : [784, h1, ..., 10]
     activation : the hidden layers' activation; ``loss`` picks the output layer's name
+    class_names : the output units' labels when they are not the digits (Fashion-MNIST's classes)
     """
     if len(layer_sizes) < 2 or any(int(n) < 1 for n in layer_sizes):
         raise ValueError(f"layer_sizes must be at least two positive sizes, got {list(layer_sizes)}")
@@ -280,7 +288,7 @@ def network_chart(
             for y1 in positions[layer][0]
             for y2 in positions[layer + 1][0]
         ]
-    names = _layer_names(layer_sizes, activation, loss)
+    names = _layer_names(layer_sizes, activation, loss, "digits" if class_names is None else "classes")
     titles = [{"layer": i, "y": 1.31, "text": title} for i, (title, _) in enumerate(names)]
     details = [{"layer": i, "y": 1.245, "text": detail} for i, (_, detail) in enumerate(names)]  # two lines down
     weights = [
@@ -309,7 +317,12 @@ def network_chart(
 
     last = len(layer_sizes) - 1
     ys, truncated = positions[last]
-    digits = [] if truncated else [{"layer": last + 0.13, "y": y, "text": str(d)} for d, y in enumerate(reversed(ys))]
+    labels = (
+        list(class_names) if class_names is not None and len(class_names) == len(ys) else list(map(str, range(len(ys))))
+    )
+    digits = (
+        [] if truncated else [{"layer": last + 0.13, "y": y, "text": labels[d]} for d, y in enumerate(reversed(ys))]
+    )
 
     def font(largest: float, chars: float) -> alt.ExprRef:
         """``largest`` px, smaller when the chart is too narrow for labels of about ``chars``
@@ -319,7 +332,8 @@ def network_chart(
     return alt.layer(
         connections,
         circles,
-        text(digits, fontSize=12, color="#1B2233", align="left"),
+        # Class names ('Ankle boot') shrink on a narrow chart, as the titles do, so none is cut off.
+        text(digits, fontSize=12 if class_names is None else font(12, 22), color="#1B2233", align="left"),
         text(gaps, fontSize=22, color="#1F4FB4"),
         text(titles, fontSize=font(14, 9), fontWeight="bold", color="#1B2233"),
         # Two lines each: '128 units' over 'relu', '100,352 weights' over '128 biases'.

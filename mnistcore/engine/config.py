@@ -159,7 +159,7 @@ FIELDS: dict[str, Field] = {
             "epochs",
             float,
             "run length",
-            "Passes over the 55,000 training digits (set either steps or epochs).",
+            "Passes over the 55,000 training images (set either steps or epochs).",
             low=0.0,
             high=1000.0,
             low_open=True,

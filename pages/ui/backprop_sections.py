@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis.backprop import StepLab, digit_pass, qualified_name, source_of, top_units
-from mnistcore.analysis.describe import weight_tile_alt
+from mnistcore.analysis.describe import loss_steps_summary, probability_summary, weight_tile_alt
 from mnistcore.analysis.gradient_check import gradient_check
 from mnistcore.analysis.images import symmetric_limit, weight_picture
 from mnistcore.charts import backprop as charts
@@ -48,7 +48,7 @@ def take_step() -> None:
         st.session_state[state.BACKPROP_ERROR] = str(exc)
 
 
-def step_section(lab: StepLab) -> None:
+def step_section(lab: StepLab, names: tuple[str, ...] | None = None) -> None:
     st.header("3. Take one step")
     lr_col, step_col, reset_col = st.columns([2, 1, 1])
     state.persist(state.BACKPROP_LR, 0.01)
@@ -73,11 +73,18 @@ def step_section(lab: StepLab) -> None:
     if lab.steps:
         before, after = st.columns(2)
         model_pass, copy_pass = digit_pass(lab.original, lab.x, lab.label), lab.current()
-        before.altair_chart(probability_bars(model_pass.output, lab.label).properties(title="Before: the model"))
-        after.altair_chart(
-            probability_bars(copy_pass.output, lab.label).properties(title=f"After {lab.steps} step(s): the copy")
+        before.altair_chart(
+            probability_bars(model_pass.output, lab.label, class_names=names).properties(title="Before: the model")
         )
+        after.altair_chart(
+            probability_bars(copy_pass.output, lab.label, class_names=names).properties(
+                title=f"After {lab.steps} step(s): the copy"
+            )
+        )
+        before.caption(probability_summary(model_pass.output, lab.label, names))
+        after.caption(probability_summary(copy_pass.output, lab.label, names))
         st.altair_chart(charts.loss_by_step(lab.losses), width="stretch")
+        st.caption(loss_steps_summary(lab.losses))
         st.markdown("**What the steps changed in the first layer** (the copy's W[0] minus the model's), top 4 units:")
         change_w = lab.first_layer_change()
         units = top_units(np.abs(change_w).sum(axis=0), 4)

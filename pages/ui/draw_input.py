@@ -15,7 +15,7 @@ from pages.ui import state
 from pages.ui.canvas import canvas_ui
 from pages.ui.pictures import picture
 from pages.ui.resources import require_dataset
-from pages.ui.wording import a_digit, plain
+from pages.ui.wording import a_label, class_names_of, plain
 
 SOURCES = {"canvas": "Draw it", "test": "A test digit", "upload": "Upload a 28×28 PNG"}
 N_TEST = 10_000
@@ -40,13 +40,15 @@ def digit_input_ui() -> np.ndarray | None:
 
 
 def test_digit_ui() -> np.ndarray:
-    """A test digit by its number, shown as it is in the test set."""
-    data = require_dataset()
+    """A test digit (or Fashion-MNIST image) by its number, from the current model's own test set."""
+    data = require_dataset(name=state.current_model().config.dataset)
+    names = class_names_of(data)
+    thing = "digit" if names is None else "image"
     state.persist(state.DRAW_TEST_INDEX, 0, fix=state.clamp(0, N_TEST - 1))
-    index = int(st.number_input(f"Test digit # (0–{N_TEST - 1})", 0, N_TEST - 1, step=1, key=state.DRAW_TEST_INDEX))
+    index = int(st.number_input(f"Test {thing} # (0–{N_TEST - 1})", 0, N_TEST - 1, step=1, key=state.DRAW_TEST_INDEX))
     label = int(data.test_y[index])
-    caption = f"test digit #{index}: {a_digit(label)}"
-    picture(digit_picture(data.test_x[index], scale=5), digit_alt(index, label), caption)
+    caption = f"test {thing} #{index}: {a_label(label, names)}"
+    picture(digit_picture(data.test_x[index], scale=5), digit_alt(index, label, names=names), caption)
     return data.test_x[index].reshape(28, 28)
 
 

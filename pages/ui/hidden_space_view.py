@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from mnistcore.analysis.describe import hidden_map_summary
 from mnistcore.analysis.hidden_space import MAP_SIZE, HiddenMap, hidden_map, map_sample, png_data_url, training_maps
 from mnistcore.charts.hidden_space import hidden_space_scatter
 from pages.ui import state
@@ -78,5 +79,4 @@ def hidden_space_section(model, data) -> None:
     chart = hidden_space_scatter(shown, data.class_names, _pictures(data.name), title=title)
     st.altair_chart(chart, width="stretch")
     st.html(TOOLTIP_STYLE)
-    wrong = int(shown.wrong.sum())
-    st.caption(f"{wrong:,} of the {len(shown.indices):,} mapped images are misclassified (crosses).")
+    st.caption("Hidden-space map: " + hidden_map_summary(shown.xy, shown.labels, shown.wrong, tuple(data.class_names)))

@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from mnistcore.analysis import images
-from mnistcore.analysis.describe import named_digit_alt
+from mnistcore.analysis.describe import named_digit_alt, teach_summary
 from mnistcore.analysis.my_digits import MAX_DIGITS, MAX_FILE_BYTES, MyDigits, MyDigitsError
 from mnistcore.analysis.predict import Prediction
 from mnistcore.analysis.teach import (
@@ -41,7 +41,7 @@ from mnistcore.engine.model import percent
 from pages.ui import navigation, state
 from pages.ui.pictures import picture_row
 from pages.ui.resources import dataset, require_dataset
-from pages.ui.wording import plain
+from pages.ui.wording import class_names_for, label_text, plain
 
 MAX_UNDO = 3  # presses that can be undone, newest first (each keeps a whole model)
 STRIP_SHOWN = 40  # newest kept drawings shown in the strip
@@ -226,11 +226,12 @@ def message_ui(section: str) -> None:
 def result_ui(result: TeachResult) -> None:
     """Before and after: the reading of the drawing, the test accuracy, and both charts."""
     settings = result.settings
+    names = class_names_for(state.current_model())
     read, accuracy = st.columns(2)
     read.metric(
         "Reads your drawing as",
-        str(result.predicted_after),
-        delta=f"was {result.predicted_before}",
+        label_text(result.predicted_after, names),
+        delta=f"was {label_text(result.predicted_before, names)}",
         delta_color="off",
         delta_arrow="off",
     )
@@ -243,7 +244,8 @@ def result_ui(result: TeachResult) -> None:
     )
     if not result.learned:
         st.warning(
-            f"It still reads your drawing as {result.predicted_after}: try more steps or a larger learning rate."
+            f"It still reads your drawing as {label_text(result.predicted_after, names)}: "
+            "try more steps or a larger learning rate."
         )
     probabilities, per_class = st.columns(2)
     with probabilities:
@@ -258,6 +260,15 @@ def result_ui(result: TeachResult) -> None:
             height=CHART_HEIGHT,
         )
         st.altair_chart(chart, width="stretch", height=CHART_HEIGHT)
+    st.caption(
+        teach_summary(
+            result.probabilities_before,
+            result.probabilities_after,
+            result.before.per_class,
+            result.after.per_class,
+            names,
+        )
+    )
     batch = (
         f"a batch of your drawing ×{DRAWING_COPIES} and {REPLAY_DIGITS} random training digits (replay)"
         if settings.replay

@@ -27,7 +27,7 @@ from mnistcore.server.limits import JobRefused
 from pages.ui import run_links, state
 from pages.ui.resources import dataset, job_manager
 from pages.ui.state import LENGTH_KEY, UNIT_KEY, setting_key
-from pages.ui.wording import plain
+from pages.ui.wording import items_of, plain
 
 PRESET_CHOICES = [*PRESETS, share.CUSTOM]
 GROUP_ORDER = ("architecture", "loss", "optimisation", "schedule", "run length", "seed")
@@ -282,7 +282,8 @@ def setting_widget(name: str, shown: Mapping[str, object]) -> None:
             format="%g",
             key=LENGTH_KEY,
             on_change=on_setting_change,
-            help=f"{FIELDS['epochs'].help} An epoch here is 55,000 digits.",
+            help=f"{FIELDS['epochs'].help} An epoch here is 55,000 "
+            f"{items_of(st.session_state.get(setting_key('dataset'), 'mnist'))}.",
         )
         state.persist(UNIT_KEY, shown[UNIT_KEY])
         unit.selectbox("measured in", ["epochs", "steps"], key=UNIT_KEY, on_change=on_unit_change, help=field.help)

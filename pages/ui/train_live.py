@@ -26,7 +26,7 @@ from pages.ui import state
 from pages.ui.health_view import health_view
 from pages.ui.resources import job_manager
 from pages.ui.train_form import use_settings
-from pages.ui.wording import accuracy_text, model_source, model_title, plain
+from pages.ui.wording import accuracy_text, items_of, model_source, model_title, plain
 
 REFRESH_SECONDS = 0.5
 
@@ -86,7 +86,7 @@ def running(job: TrainingJob) -> None:
         text=f"{where} {progress.step:,} of {progress.total_steps:,} · "
         f"{progress.samples_per_second:,.0f} samples/s{'' if paused else left}",
     )
-    latest_metrics(job.events())
+    latest_metrics(job.events(), items_of(job.config.dataset))
     pause_col, stop_col, _ = st.columns([1, 1, 3])
     if paused:
         pause_col.button(
@@ -105,15 +105,15 @@ def time_left_text(progress: Progress) -> str:
     return f"about {amount} left" + (", when the server's time limit stops it" if progress.time_limited else "")
 
 
-def latest_metrics(events: list) -> None:
+def latest_metrics(events: list, items: str = "digits") -> None:
     validated = [e for e in events if e.validation_accuracy == e.validation_accuracy]  # not NaN
     val = percent(validated[-1].validation_accuracy) if validated else "…"
     batch = f"{100 * events[-1].batch_accuracy:.0f}%" if events else "…"
     epoch = f"{events[-1].epoch:.2f}" if events else "0"
     cols = st.columns(3)
-    cols[0].metric("Validation accuracy", val, help="On 5,000 held-out digits the network never trains on.")
+    cols[0].metric("Validation accuracy", val, help=f"On 5,000 held-out {items} the network never trains on.")
     cols[1].metric("Last batch accuracy", batch, help="On the latest training minibatch: noisy.")
-    cols[2].metric("Epoch", epoch, help="Passes over the 55,000 training digits so far.")
+    cols[2].metric("Epoch", epoch, help=f"Passes over the 55,000 training {items} so far.")
 
 
 def ended(job: TrainingJob) -> None:
@@ -226,7 +226,10 @@ def result_metrics(job: TrainingJob) -> None:
     assert result is not None
     cols = st.columns(4)
     if model is not None and model.test_accuracy is not None:
-        cols[0].metric("Test accuracy", percent(model.test_accuracy), help="On the 10,000 test digits, measured once.")
+        items = items_of(job.config.dataset)
+        cols[0].metric(
+            "Test accuracy", percent(model.test_accuracy), help=f"On the 10,000 test {items}, measured once."
+        )
     cols[1].metric("Validation accuracy", percent(result.validation_accuracy))
     cols[2].metric("Training time", f"{result.train_seconds:.1f} s", help="Pauses not counted.")
     cols[3].metric("Samples per second", f"{result.samples_per_second:,.0f}")

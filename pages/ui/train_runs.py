@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from mnistcore.analysis.describe import runs_summary
 from mnistcore.charts import training as charts
 from mnistcore.engine.checkpoint import CheckpointError
 from mnistcore.engine.model import TrainedModel
@@ -53,6 +54,7 @@ def compare_runs() -> None:
     accuracy_col, loss_col = st.columns(2)
     accuracy_col.altair_chart(charts.accuracy_chart(curves, x=x, height=COMPARE_HEIGHT), width="stretch")
     loss_col.altair_chart(charts.loss_chart(curves, x=x, height=COMPARE_HEIGHT, smooth=True), width="stretch")
+    st.caption(runs_summary([(run.short_label, run.test_accuracy) for run in selected]))
     run_table(selected)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnistcore.analysis.describe import mosaic_alt
+from mnistcore.analysis.describe import label_word, legend_summary, matrix_summary, mosaic_alt
 from mnistcore.analysis.evaluation import unit_pages, unit_range_label
 from mnistcore.analysis.images import legend_stops, mosaic_columns, weight_mosaic
 from mnistcore.charts import insight as charts
 from pages.ui import state
 from pages.ui.health_view import health_view
 from pages.ui.pictures import picture
+from pages.ui.wording import class_names_for
 
 HEATMAP_BLOCK = 64  # rows or columns of a deeper weight matrix drawn at once
 
@@ -32,6 +33,7 @@ def mosaic_section(weights: np.ndarray, units: range, limit: float, title: str) 
         values, colours = legend_stops(limit)
         legend_title = "Change in weight" if title.startswith("Change") else "Weight"
         st.altair_chart(charts.colour_legend(values, colours, limit, legend_title))
+        st.caption(legend_summary(limit, legend_title.lower()))
         st.caption(
             f"Every tile uses this one scale: values at or beyond ±{limit:.2f} get the darkest colour "
             "(the limit ignores the most extreme 0.5% of weights, so a few outliers do not wash out the rest)."
@@ -53,9 +55,10 @@ def block_range(label: str, size: int, axis: str, layer: int) -> range:
 def later_layers(model, ev, first_units: range) -> None:
     """Every weight matrix after the first as a heatmap (hidden units x next layer)."""
     weights = model.network.weights
+    names = class_names_for(model)
     for l in range(1, len(weights)):
         is_output = l == len(weights) - 1
-        to_name = "digits" if is_output else f"hidden layer {l + 1}"
+        to_name = ("digits" if names is None else "classes") if is_output else f"hidden layer {l + 1}"
         st.header(f"{'Output layer' if is_output else f'Layer {l + 1}'}: hidden layer {l} → {to_name}")
         n_from, n_to = weights[l].shape
         rows = first_units if l == 1 else block_range(f"Units of hidden layer {l}", n_from, "rows", l)
@@ -69,9 +72,12 @@ def later_layers(model, ev, first_units: range) -> None:
             rows.start,
             cols.start,
             from_title=f"Unit of hidden layer {l}",
-            to_title="Digit" if is_output else f"Unit of hidden layer {l + 1}",
+            to_title=("Digit" if names is None else "Class") if is_output else f"Unit of hidden layer {l + 1}",
+            to_names=names if is_output else None,
         )
         st.altair_chart(chart)
+        outputs = [label_word(i, names) for i in range(n_to)] if is_output else None
+        st.caption(matrix_summary(block, "Weights shown", rows.start, cols.start, to_labels=outputs))
 
 
 def health_section(model) -> None:

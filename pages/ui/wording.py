@@ -171,3 +171,11 @@ def sidebar_status(show_training: bool = True) -> None:
         progress = "queued" if job.status == JobStatus.QUEUED else "in progress"
         st.sidebar.caption(f"**Training:** a run is {progress}; watch it on the Train page.")
     st.sidebar.caption(server_load_text())
+
+
+def items_of(dataset_name: str) -> str:
+    """What a dataset's examples are called in a sentence: 'digits' (MNIST), 'images' (Fashion-MNIST)."""
+    try:
+        return "digits" if dataset_named(dataset_name).is_digits else "images"
+    except ValueError:
+        return "images"
