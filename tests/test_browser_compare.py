@@ -99,11 +99,14 @@ def test_three_runs_are_compared_in_their_own_colours_on_a_desktop_and_a_phone(s
         if stops:
             move_slider(page, "Learning rate", stops)
             # The address bar and the share box follow the slider; nothing has started.
-            page.wait_for_function(f"() => location.search.includes('lr={lr}')", timeout=10_000)
+            page.wait_for_function(f"() => location.search.includes('lr={lr}')", timeout=30_000)
             assert f"lr={lr}" in share_box(page)
             assert page.get_by_text(f"#{number} custom", exact=True).count() == 0
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text(f"#{number} custom", exact=True).first.wait_for(timeout=120_000)
+        # The ended run's id reaches the address bar in one more script run: let it land before
+        # the next slider move, or a loaded machine may redraw the slider under the key presses.
+        page.wait_for_function("() => location.search.includes('run=')", timeout=60_000)
         wait_for_app(page, timeout=60)
 
     colours = set(RUN_COLOURS[:3])
