@@ -1,5 +1,5 @@
-"""What several chart modules share: the diverging colour scale for weights and gradients, and
-the check that an argument is a vector. Private: pages use the chart builders."""
+"""What several chart modules share: the diverging colour scale for weights and gradients, the
+class-label axis, and the check that an argument is a vector. Private: pages use the chart builders."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def class_label_expr(class_names: Sequence[str] | None) -> Any:
     if class_names is None:
         return alt.Undefined
     return json.dumps([str(name) for name in class_names]) + "[datum.value]"
+
+
+def class_axis(class_names: Sequence[str] | None) -> alt.Axis:
+    """The axis of a bar per class: digits upright, class names turned on end (every one
+    shown: ten names do not fit side by side on a phone)."""
+    return alt.Axis(
+        labelAngle=0 if class_names is None else -90,
+        labelExpr=class_label_expr(class_names),
+        labelOverlap=False,
+    )
 
 
 def check_vector(values, name: str, length: int | None = None) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.images import grid_shape
-from mnistcore.charts._common import class_label_expr
+from mnistcore.charts._common import class_axis
 
 __all__ = ["UNIT_SELECTION", "activation_grid", "contribution_bars", "probability_bars", "unit_from_selection"]
 
@@ -68,11 +68,7 @@ def probability_bars(
         x=alt.X(
             "digit:O",
             title="digit" if class_names is None else "class",
-            axis=alt.Axis(
-                labelAngle=0 if class_names is None else -90,
-                labelExpr=class_label_expr(class_names),
-                labelOverlap=False,
-            ),
+            axis=class_axis(class_names),
         ),
         y=alt.Y("probability:Q", title="probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("digit:O"), alt.Tooltip("probability:Q", format=".1%")],

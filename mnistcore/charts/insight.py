@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mnistcore.analysis.confusion import confusion_table
-from mnistcore.charts._common import check_vector, class_label_expr, diverging_scale
+from mnistcore.charts._common import check_vector, class_axis, class_label_expr, diverging_scale
 from mnistcore.engine.model import percent
 
 CELL_SELECTION = "cell"  # the confusion heatmap's point-selection parameter name
@@ -202,11 +202,7 @@ def probability_bars(
         x=alt.X(
             "digit:O",
             title="Digit" if class_names is None else "Class",
-            axis=alt.Axis(
-                labelAngle=0 if class_names is None else -90,
-                labelExpr=class_label_expr(class_names),
-                labelOverlap=False,
-            ),
+            axis=class_axis(class_names),
         ),
         y=alt.Y("probability:Q", title="Output", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )
