@@ -4,7 +4,6 @@ four health charts with their readings, and a model without recorded health said
 from __future__ import annotations
 
 import json
-import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -12,26 +11,9 @@ from mnistcore.engine.history import History
 from mnistcore.engine.presets import BREAK_IT_FIXES, PRESET_NOTES, PRESETS
 from pages.ui import state
 from tests.app_support import fresh_job_manager, open_page, open_train, shown  # noqa: F401
+from tests.test_app_train import button, run_until_done
 
 FIX_LABEL = BREAK_IT_FIXES["deep-sigmoid"][0]
-
-
-def button(at: AppTest, label: str):
-    matches = [b for b in at.button if b.label == label]
-    assert matches, f"no button {label!r} among {[b.label for b in at.button]}"
-    return matches[0]
-
-
-def run_until_done(at: AppTest, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        job = at.session_state["job"]
-        if job.done and at.session_state["collected_job"] == job.id if "collected_job" in at.session_state else False:
-            return
-        assert time.monotonic() < deadline, "the run did not end in time"
 
 
 def health_titles(at: AppTest) -> list[str]:
