@@ -28,6 +28,8 @@ Array = np.ndarray
 class Optimizer(Protocol):
     def step(self, params: Sequence[Array], grads: Sequence[Array], lr: float) -> None: ...
 
+    def last_update(self) -> list[Array]: ...
+
 
 class SGD:
     """Plain gradient descent: p <- p - lr * g, the update the seed notebook performs."""

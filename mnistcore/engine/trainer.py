@@ -245,8 +245,7 @@ class Trainer:
 
     def _measure_health(self, net: MLP, optimizer: Optimizer, batch: int) -> None:
         """Per-layer gradient norms, update ratios, dead or saturated units (``engine.health``)."""
-        last_update = getattr(optimizer, "last_update", None)
-        update = last_update() if last_update is not None else None
+        update = optimizer.last_update()
         self.history.health.append(health.measure(self._step, net, net.last_outputs(batch), update))
 
     def _wait_if_paused(self, started: float) -> float:
