@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnistcore.engine.runstore import RUN_ID_CHARS, RunStore, RunStoreError, is_run_id
+from mnistcore.engine.runstore import (
+    RUN_ID_CHARS,
+    RunStore,
+    RunStoreError,
+    default_runs_dir,
+    is_run_id,
+    limits_from_env,
+)
 from mnistcore.server.records import RunRecord
 from mnistcore.server.share import matching_preset, share_url, short_description
 from pages.ui import state
@@ -34,13 +41,12 @@ MAX_RUNS_TEXT = 4 * state.MAX_RUNS_KEPT * (RUN_ID_CHARS + 1)  # more of a runs= 
 
 @st.cache_resource(show_spinner=False)
 def _store(directory: str) -> RunStore:
-    return RunStore.from_env()
+    return RunStore(directory, limits_from_env())
 
 
 def run_store() -> RunStore:
     """The run store ``MNIST_RUNS_DIR`` (or the user cache) names: one object per folder."""
-    store = RunStore.from_env()
-    return _store(str(store.directory))
+    return _store(str(default_runs_dir()))
 
 
 def own_run_ids() -> list[str]:
