@@ -141,14 +141,45 @@ def launch_browser(playwright, **kwargs):
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, **kwargs)
 
 
+def script_state(page) -> str | None:
+    """Streamlit's own flag for its script, on the app's root element (its end-to-end tests read
+    it too): "notRunning", "running", "rerunRequested" (set the moment a widget asks for a rerun,
+    before the server starts it), ...; None before the app has rendered."""
+    return page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState ?? null")
+
+
+def wait_until_quiet(page, timeout: float = 30.0, quiet: float = 0.6) -> None:
+    """Wait until the app's script has not run for ``quiet`` seconds; raise if it keeps running.
+
+    Interact only with a quiet app: a click or a drawing sent while a script run redraws the page
+    can be lost (streamlit/streamlit#156, #8365), which made tests fail on a busy CI machine."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if script_state(page) == "notRunning":
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the app was still running after {timeout:g} s (script state {script_state(page)!r})")
+
+
 def wait_for_app(page, timeout: float = 30.0) -> None:
-    """Wait until the Streamlit app has rendered and its script has stopped running."""
+    """Wait until the Streamlit app has rendered and its script has stopped running.
+
+    Returns after ``timeout`` even if it has not: a live view (the Train page while a run goes)
+    reruns twice a second for as long as the run lasts. Use ``wait_until_quiet`` before an
+    interaction that must not be lost."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(300)  # a widget's change may reach the frontend's state a moment later
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if page.query_selector('[data-testid="stStatusWidget"]') is None:
-            break
+        if script_state(page) == "notRunning" and page.query_selector('[data-testid="stStatusWidget"]') is None:
+            page.wait_for_timeout(200)
+            if script_state(page) == "notRunning":
+                break
         page.wait_for_timeout(200)
     page.wait_for_timeout(300)
 
@@ -161,10 +192,20 @@ def open_train_page(page, base_url: str, query: str = "", timeout: float = 60.0)
 
 
 def press_train(page, until_progress: bool = True) -> None:
-    """Press Train; then wait for the run's progress bar, unless the run may be queued."""
+    """Press Train on a quiet page; then wait for the run's progress bar, unless the run may be
+    queued. Without one, fail with what the sidebar says instead (refused settings, say)."""
+    wait_until_quiet(page, timeout=60)
     page.get_by_role("button", name="Train", exact=True).click()
-    if until_progress:
+    if not until_progress:
+        return
+    try:
         page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    except Exception as exc:
+        said = page.eval_on_selector_all(
+            '[data-testid="stSidebar"] [data-testid="stAlert"], [data-testid="stException"]',
+            "els => els.map(e => e.innerText.slice(0, 300))",
+        )
+        raise AssertionError(f"no progress bar 60 s after Train (script state {script_state(page)!r}): {said}") from exc
 
 
 def exceptions_on(page) -> list[str]:

@@ -31,7 +31,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    exceptions_on,
+    launch_browser,
+    require_browser,
+    streamlit_server,
+    wait_until_quiet,
+)
 
 try:
     from playwright.sync_api import sync_playwright
@@ -206,17 +212,32 @@ def canvas_box(page) -> dict:
     return canvas.bounding_box()
 
 
-def draw(page, strokes: list[list[Point]]) -> None:
-    """Draw each stroke with the mouse: pen down, move point to point, pen up."""
-    box = canvas_box(page)
-    for stroke in strokes:
-        x0, y0 = stroke[0]
-        page.mouse.move(box["x"] + x0, box["y"] + y0, steps=8)  # travel to the start point, as a hand does
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
-        page.mouse.up()
-        page.wait_for_timeout(120)  # a person lifts the pen between strokes
+def draw(page, strokes: list[list[Point]], attempts: int = 3) -> None:
+    """Draw each stroke with the mouse: pen down, move point to point, pen up. Draws again if
+    no ink shows: a canvas just mounted (by Clear) takes strokes only once Fabric has set it up,
+    as a person who draws too soon sees (and does again)."""
+    for _ in range(attempts):
+        box = canvas_box(page)
+        for stroke in strokes:
+            x0, y0 = stroke[0]
+            page.mouse.move(box["x"] + x0, box["y"] + y0, steps=8)  # travel to the start point, as a hand does
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+            page.mouse.up()
+            page.wait_for_timeout(120)  # a person lifts the pen between strokes
+        if has_ink(page):
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"no ink on the canvas after drawing {attempts} times")
+
+
+def has_ink(page) -> bool:
+    """Whether the canvas shows any stroke (Fabric renders finished strokes on its lower canvas)."""
+    return page.locator("canvas.dc-canvas.lower-canvas").first.evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " for (let i = 0; i < d.length; i += 4) if (d[i] > 0) return true; return false; }"
+    )
 
 
 def touch_draw(page, strokes: list[list[Point]]) -> None:
@@ -236,19 +257,7 @@ def touch_draw(page, strokes: list[list[Point]]) -> None:
 def wait_until_idle(page, timeout: float = 30.0) -> None:
     """Wait until Streamlit has finished the rerun(s) a stroke triggered."""
     page.wait_for_timeout(700)  # the canvas sends its drawing ~200 ms after the pen is lifted
-    end = time.monotonic() + timeout
-    quiet_since = None
-    while time.monotonic() < end:
-        # The status widget also shows other notices (e.g. "File change"); only "Running" counts.
-        running = page.locator('[data-testid="stStatusWidgetRunningIcon"]').count() > 0
-        if running:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 0.6:
-            return
-        page.wait_for_timeout(150)
-    raise AssertionError("the app kept running for too long after drawing")
+    wait_until_quiet(page, timeout)
 
 
 def read_prediction(page) -> str:
@@ -259,10 +268,14 @@ def read_prediction(page) -> str:
 
 
 def clear_canvas(page) -> None:
-    """Press Clear and wait for the empty-canvas prompt."""
+    """Press Clear and wait for the empty-canvas prompt and a blank canvas."""
     page.get_by_role("button", name=re.compile("Clear")).click()
     page.get_by_text(PROMPT).first.wait_for(state="visible", timeout=30_000)
     wait_until_idle(page)
+    deadline = time.monotonic() + 30
+    while has_ink(page):  # the old canvas is on the page until the new one replaces it
+        assert time.monotonic() < deadline, "the canvas still shows ink 30 s after Clear"
+        page.wait_for_timeout(100)
 
 
 def canvas_png(page) -> bytes:
