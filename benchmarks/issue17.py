@@ -6,20 +6,28 @@ against the NumPy floor. Run in worker processes by ``run.py`` (through ``measur
   alternated round by round. Uniform init makes huge logits, hence tiny probabilities and
   (before the flush in ``mnistcore.engine.numerics``) subnormal numbers, slow on many CPUs.
 * The seed-vs-floor pairs are run by ``run.py`` itself (two subprocesses per pair).
+* ``seed_step_parts``: where the seed preset's step goes beside the floor's: the same
+  ``train_step`` on one ready batch (the floor's condition), and the shuffled batch the
+  preset prepares each step (which the floor's pre-made batches leave out).
 
 Deliberate limits: one shape (784-800-10, the issue's), one epoch per round.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
+from mnistcore.engine.batches import Batches
 from mnistcore.engine.config import TrainConfig
 from mnistcore.engine.data import load_mnist
 from mnistcore.engine.history import ProgressEvent
 from mnistcore.engine.model import trainer_for
+from mnistcore.engine.optimizers import make_optimizer
+from mnistcore.engine.presets import PRESETS
+from mnistcore.engine.trainer import train_step
 
 NEVER = 1_000_000  # no validation during the timed steps
 
@@ -67,3 +75,39 @@ def value_speed(hidden: int = 800, steps: int = 550, rounds: int = 3) -> dict[st
             "pairs": pairs,
         }
     return result
+
+
+def seed_step_parts(steps: int = 4000, rounds: int = 5) -> dict[str, Any]:
+    """Microseconds per step of the seed preset's parts, alternated round by round (medians):
+    ``train_step`` on one ready batch, preparing a shuffled batch, and the two together."""
+    mnist = load_mnist(download_missing=False)
+    config = PRESETS["seed"]
+    trainer = trainer_for(config, mnist)
+    net = trainer.network
+    batches = Batches(mnist.train_pixels, mnist.train_y, 10, config.batch_size, net.dtype, trainer.rng)
+    optimizer = make_optimizer(config.optimizer, net.update_arrays()[0], config.momentum)
+    x, y = batches.next()
+    ready_x, ready_y = x.copy(), y.copy()
+
+    def step_only() -> None:
+        for _ in range(steps):
+            train_step(net, optimizer, ready_x, ready_y, config.lr)
+
+    def batch_only() -> None:
+        for _ in range(steps):
+            batches.next()
+
+    def both() -> None:
+        for _ in range(steps):
+            train_step(net, optimizer, *batches.next(), config.lr)
+
+    parts = {"train_step on a ready batch": step_only, "shuffled batch": batch_only, "train_step + shuffled batch": both}
+    times: dict[str, list[float]] = {name: [] for name in parts}
+    with np.errstate(all="ignore"):
+        both()  # warm-up
+        for r in range(rounds):
+            for name in list(parts)[r % 3 :] + list(parts)[: r % 3]:
+                start = time.perf_counter()
+                parts[name]()
+                times[name].append((time.perf_counter() - start) / steps * 1e6)
+    return {"steps": steps, "microseconds": {name: sorted(t)[len(t) // 2] for name, t in times.items()}}

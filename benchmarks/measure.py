@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.issue17 import value_speed
+from benchmarks.issue17 import seed_step_parts, value_speed
 from benchmarks.minimal_loop import numpy_minimal, torch_available, torch_minimal
 from mnistcore.engine import health
 from mnistcore.engine.config import TrainConfig
@@ -334,6 +334,7 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "memory": memory,
     "eval_overhead": eval_overhead,
     "value_speed": value_speed,
+    "seed_step_parts": seed_step_parts,
     "health_overhead": health_overhead,
 }
 

@@ -209,6 +209,7 @@ def seed_vs_floor(plan: Plan) -> dict[str, Any]:
         "floor_seconds": floor,
         "time_ratio": {**_ratios(engine_s, floor), "best_over_best": min(engine_s) / min(floor)},
         "engine_test_accuracy": [r["test_accuracy"] for r in engine],
+        "step_parts": worker("seed_step_parts", steps=plan.seed_steps // 5, rounds=plan.floor_pairs * 2 - 1),
     }
 
 
@@ -401,6 +402,14 @@ def _issue17_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         note = (
             f"median of pairs {', '.join(f'{p:.2f}' for p in pairs)}; test accuracy {floor['engine_test_accuracy'][0]}"
         )
+        parts = floor.get("step_parts", {}).get("microseconds")
+        if parts:
+            floor_us = min(floor["floor_seconds"]) / floor["steps"] * 1e6
+            step_ratio = parts["train_step on a ready batch"] / floor_us
+            note += (
+                f"; its train_step on a ready batch {step_ratio:.2f}x the floor's step,"
+                f" its shuffled batch {parts['shuffled batch']:.1f} µs a step more"
+            )
         found.append(_target("seed preset time / NumPy floor time", ratio, "<= 1.3", ratio <= 1.3, note))
         found.append(
             _target("seed preset test accuracy unchanged (0.8758)", floor["engine_test_accuracy"][0], "= 0.8758", same)
@@ -564,7 +573,25 @@ def _issue17_sections(sections: dict[str, Any]) -> list[str]:
                 )
             ]
             lines += _table(["pair", "seed preset s", "floor s", "ratio", "seed test acc"], rows)
+            lines += _step_parts_lines(floor)
     return lines
+
+
+def _step_parts_lines(floor: dict[str, Any]) -> list[str]:
+    """Per step: the floor, the whole preset, and the preset's parts (``issue17.seed_step_parts``)."""
+    parts = floor.get("step_parts", {}).get("microseconds")
+    if not parts:
+        return []
+    per_step = lambda seconds: min(seconds) / floor["steps"] * 1e6  # noqa: E731
+    floor_us = per_step(floor["floor_seconds"])
+    rows = [["the floor (pre-made batches)", floor_us, 1.0]]
+    rows.append(["the seed preset, validation included", per_step(floor["engine_seconds"]), None])
+    rows += [[f"its {name}", us, None] for name, us in parts.items()]
+    for row in rows[1:]:
+        row[2] = row[1] / floor_us
+    return ["", "Per step (µs; best run of each, parts: medians of alternated rounds):", ""] + _table(
+        ["", "µs per step", "/ floor"], rows
+    )
 
 
 def _throughput_table(by_hidden: dict[str, Any], with_torch: bool) -> list[str]:
