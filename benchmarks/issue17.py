@@ -101,7 +101,11 @@ def seed_step_parts(steps: int = 4000, rounds: int = 5) -> dict[str, Any]:
         for _ in range(steps):
             train_step(net, optimizer, *batches.next(), config.lr)
 
-    parts = {"train_step on a ready batch": step_only, "shuffled batch": batch_only, "train_step + shuffled batch": both}
+    parts = {
+        "train_step on a ready batch": step_only,
+        "shuffled batch": batch_only,
+        "train_step + shuffled batch": both,
+    }
     times: dict[str, list[float]] = {name: [] for name in parts}
     with np.errstate(all="ignore"):
         both()  # warm-up
