@@ -404,8 +404,7 @@ def _issue17_targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
         )
         parts = floor.get("step_parts", {}).get("microseconds")
         if parts:
-            floor_us = min(floor["floor_seconds"]) / floor["steps"] * 1e6
-            step_ratio = parts["train_step on a ready batch"] / floor_us
+            step_ratio = parts["train_step on a ready batch"] / _per_step_us(floor, floor["floor_seconds"])
             note += (
                 f"; its train_step on a ready batch {step_ratio:.2f}x the floor's step,"
                 f" its shuffled batch {parts['shuffled batch']:.1f} µs a step more"
@@ -577,18 +576,23 @@ def _issue17_sections(sections: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _per_step_us(floor: dict[str, Any], seconds: list[float]) -> float:
+    """Microseconds per step of the best of some ``seed_vs_floor`` runs."""
+    return min(seconds) / floor["steps"] * 1e6
+
+
 def _step_parts_lines(floor: dict[str, Any]) -> list[str]:
     """Per step: the floor, the whole preset, and the preset's parts (``issue17.seed_step_parts``)."""
     parts = floor.get("step_parts", {}).get("microseconds")
     if not parts:
         return []
-    per_step = lambda seconds: min(seconds) / floor["steps"] * 1e6  # noqa: E731
-    floor_us = per_step(floor["floor_seconds"])
-    rows = [["the floor (pre-made batches)", floor_us, 1.0]]
-    rows.append(["the seed preset, validation included", per_step(floor["engine_seconds"]), None])
-    rows += [[f"its {name}", us, None] for name, us in parts.items()]
-    for row in rows[1:]:
-        row[2] = row[1] / floor_us
+    floor_us = _per_step_us(floor, floor["floor_seconds"])
+    named = {
+        "the floor (pre-made batches)": floor_us,
+        "the seed preset, validation included": _per_step_us(floor, floor["engine_seconds"]),
+        **{f"its {name}": us for name, us in parts.items()},
+    }
+    rows = [[name, us, us / floor_us] for name, us in named.items()]
     return ["", "Per step (µs; best run of each, parts: medians of alternated rounds):", ""] + _table(
         ["", "µs per step", "/ floor"], rows
     )
