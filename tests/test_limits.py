@@ -142,6 +142,10 @@ def test_limits_come_from_the_environment_and_bad_values_are_named():
         JobManager.from_env({"MNIST_MAX_JOBS": "two"})
     with pytest.raises(ValueError, match="MNIST_MAX_JOBS must be at least 1"):
         JobManager.from_env({"MNIST_MAX_JOBS": "0"})
+    for variable in ("MNIST_MAX_RUN_MB", "MNIST_MAX_RUN_SECONDS"):  # nan compares false: it would lift the cap
+        for text in ("nan", "inf", "-inf"):
+            with pytest.raises(ValueError, match=f"{variable} must be a finite number, got '{text}'"):
+                JobManager.from_env({variable: text})
 
 
 def test_the_manager_limits_numpys_blas_threads_to_one_per_job():

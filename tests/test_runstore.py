@@ -105,7 +105,7 @@ def test_unknown_id_is_not_found(tmp_path):
 
 
 def test_eviction_keeps_the_count_and_drops_the_least_recently_used(tmp_path, model):
-    store = RunStore(tmp_path, StoreLimits(max_runs=3))
+    store = RunStore(tmp_path, StoreLimits(max_runs=3, keep_seconds=0))
     first, second, third = (store.save(model) for _ in range(3))
     store.load(first)  # used now: the run used longest ago is `second`
     fourth = store.save(model)
@@ -118,13 +118,37 @@ def test_eviction_keeps_the_count_and_drops_the_least_recently_used(tmp_path, mo
 
 def test_eviction_keeps_the_total_size(tmp_path, model):
     size = len(model.to_bytes())
-    store = RunStore(tmp_path, StoreLimits(max_bytes=int(size * 2.5)))
+    store = RunStore(tmp_path, StoreLimits(max_bytes=int(size * 2.5), keep_seconds=0))
     for _ in range(6):
         store.save(model)
         assert store.total_bytes() <= store.limits.max_bytes
     assert len(store.runs()) == 2
     files = list(store.runs_dir.iterdir())
     assert len(files) == 2 and sum(f.stat().st_size for f in files) <= store.limits.max_bytes
+
+
+def test_a_flood_of_new_sessions_cannot_evict_recent_runs(tmp_path, model, monkeypatch):
+    # Each reload is a new session with its own hourly allowance: only the keep window
+    # protects the runs other visitors made or opened today.
+    store = RunStore(tmp_path, StoreLimits(max_runs=3, keep_seconds=3600))
+    clock = [1_000_000.0]
+    monkeypatch.setattr(runstore.time, "time", lambda: clock[0])
+    old = store.save(model, owner="a visitor")
+    clock[0] += 7200  # two hours later: `old` may now make room
+    recent = [store.save(model, owner="someone else") for _ in range(2)]
+    flood = store.save(model, owner="flood 0")  # evicts `old`, the only run idle for over an hour
+    assert {info.run_id for info in store.runs()} == {*recent, flood}
+    assert not store.run_path(old).exists()
+    for n in range(1, 4):  # every attacker session is refused; nothing of anyone else's is lost
+        with pytest.raises(RunStoreUnavailable, match="full of runs made or opened in the last 1 hours"):
+            store.save(model, owner=f"flood {n}")
+    assert {info.run_id for info in store.runs()} == {*recent, flood}
+    assert len(list(store.runs_dir.iterdir())) == 3 and not list(store.tmp_dir.iterdir())
+    clock[0] += 3000
+    store.load(recent[0])  # opened again: kept for another hour
+    clock[0] += 1000  # recent[1] and flood are now idle for over an hour, recent[0] is not
+    later = [store.save(model, owner=f"flood {n}") for n in (4, 5)]
+    assert {info.run_id for info in store.runs()} == {recent[0], *later}
 
 
 def test_a_run_larger_than_the_store_is_refused_before_writing(tmp_path, model):
@@ -151,7 +175,19 @@ def test_limits_from_the_environment():
     assert limits == StoreLimits(max_bytes=10_000_000, max_runs=7, runs_per_hour=runstore.DEFAULT_RUNS_PER_HOUR)
     assert runstore.limits_from_env({}) == StoreLimits()
     assert StoreLimits().max_bytes == 2_000_000_000
-    for bad in ({"MNIST_RUNS_MAX_MB": "lots"}, {"MNIST_RUNS_PER_HOUR": "0"}, {"MNIST_RUNS_MAX_COUNT": "nan"}):
+    assert StoreLimits().keep_seconds == 24 * 3600
+    assert runstore.limits_from_env({"MNIST_RUNS_KEEP_HOURS": "0.5"}).keep_seconds == 1800
+    assert runstore.limits_from_env({"MNIST_RUNS_KEEP_HOURS": "0"}).keep_seconds == 0
+    bad_values = (
+        {"MNIST_RUNS_MAX_MB": "lots"},
+        {"MNIST_RUNS_MAX_MB": "inf"},
+        {"MNIST_RUNS_MAX_MB": "nan"},
+        {"MNIST_RUNS_PER_HOUR": "0"},
+        {"MNIST_RUNS_MAX_COUNT": "nan"},
+        {"MNIST_RUNS_KEEP_HOURS": "-1"},
+        {"MNIST_RUNS_KEEP_HOURS": "nan"},
+    )
+    for bad in bad_values:
         with pytest.raises(ValueError, match="MNIST_RUNS"):
             runstore.limits_from_env(bad)
 

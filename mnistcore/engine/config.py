@@ -370,6 +370,8 @@ def env_number(env: Mapping[str, str], name: str, default: Any, kind: type, low:
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise ValueError(f"environment variable {name} must be {what}, got {text!r}") from None
+    if not math.isfinite(value):  # float() takes "nan" and "inf", which no limit means
+        raise ValueError(f"environment variable {name} must be a finite number, got {text!r}")
     if value < low:
         raise ValueError(f"environment variable {name} must be at least {low:g}, got {text!r}")
     return value

@@ -24,9 +24,13 @@ module's caps. An id is checked (``check_run_id``) before it is used in a path o
 
 Limits (``StoreLimits``, from the environment with ``limits_from_env``): the store's total
 size and number of runs (the runs used longest ago are evicted first), and the runs one
-owner (a browser session) may save per hour. Sizes are checked before anything is written,
-free disk space included. A store that cannot be written (read-only, full disk) raises
-``RunStoreUnavailable``: callers keep the run in memory and say so.
+owner (a browser session) may save per hour. A run made or opened in the last
+``keep_seconds`` (a day) is never evicted: a reload starts a new session with a new hourly
+allowance, so without this anyone could flood the store and push out everyone else's runs.
+A store full of such runs refuses new ones instead (they stay in their session), which
+loses nothing. Sizes are checked before anything is written, free disk space included. A
+store that cannot be written (read-only, full disk) raises ``RunStoreUnavailable``: callers
+keep the run in memory and say so.
 
 Deliberate limits: runs are never changed after they are saved (so a shared run cannot be
 altered by anyone); deleting one is eviction's job, or removing the folder's files. Two saves
@@ -68,6 +72,7 @@ INDEX_NAME = "index.sqlite3"
 DEFAULT_MAX_STORE_MB = 2000.0  # 2 GB: 80 runs of the widest network, thousands of small ones
 DEFAULT_MAX_RUNS = 1000
 DEFAULT_RUNS_PER_HOUR = 30  # per owner (browser session)
+DEFAULT_KEEP_HOURS = 24.0  # a run made or opened this recently is never evicted
 FREE_DISK_MARGIN = 50 * 1024 * 1024  # never fill the disk to its last bytes
 STALE_SECONDS = 600.0  # a file without an index row this old is a crashed write, not one in progress
 
@@ -129,22 +134,26 @@ def default_runs_dir(env: Mapping[str, str] | None = None) -> Path:
 
 @dataclass(frozen=True)
 class StoreLimits:
-    """``max_bytes`` in all, at most ``max_runs`` runs, ``runs_per_hour`` saves per owner."""
+    """``max_bytes`` in all, at most ``max_runs`` runs, ``runs_per_hour`` saves per owner; no
+    run made or opened in the last ``keep_seconds`` is evicted to make room."""
 
     max_bytes: int = int(DEFAULT_MAX_STORE_MB * 1e6)
     max_runs: int = DEFAULT_MAX_RUNS
     runs_per_hour: int = DEFAULT_RUNS_PER_HOUR
+    keep_seconds: float = DEFAULT_KEEP_HOURS * 3600
 
 
 def limits_from_env(env: Mapping[str, str] | None = None) -> StoreLimits:
-    """``MNIST_RUNS_MAX_MB``, ``MNIST_RUNS_MAX_COUNT`` and ``MNIST_RUNS_PER_HOUR`` (defaults
-    where unset or blank); ValueError names a variable that is not a number >= 1."""
+    """``MNIST_RUNS_MAX_MB``, ``MNIST_RUNS_MAX_COUNT``, ``MNIST_RUNS_PER_HOUR`` and
+    ``MNIST_RUNS_KEEP_HOURS`` (defaults where unset or blank); ValueError names a variable that
+    is not a finite number >= 1 (>= 0 for the hours)."""
     env = os.environ if env is None else env
 
     return StoreLimits(
         max_bytes=int(env_number(env, "MNIST_RUNS_MAX_MB", DEFAULT_MAX_STORE_MB, float, low=1) * 1e6),
         max_runs=env_number(env, "MNIST_RUNS_MAX_COUNT", DEFAULT_MAX_RUNS, int, low=1),
         runs_per_hour=env_number(env, "MNIST_RUNS_PER_HOUR", DEFAULT_RUNS_PER_HOUR, int, low=1),
+        keep_seconds=env_number(env, "MNIST_RUNS_KEEP_HOURS", DEFAULT_KEEP_HOURS, float, low=0) * 3600,
     )
 
 
@@ -272,7 +281,8 @@ class RunStore:
     def save(self, model: TrainedModel, owner: str = "") -> str:
         """Store ``model`` as a new run and return its id. Raises ``RunStoreUnavailable`` (with
         why, in a line) when it cannot: over the per-hour limit, too big, a read-only or full
-        disk. Older runs are evicted first to keep the store within its limits."""
+        disk, a store full of runs too recent to evict. Older runs are evicted first to keep
+        the store within its limits."""
         buffer = io.BytesIO()
         checkpoint.save(model, buffer, compress=False)  # the float weights barely compress: speed first
         data = buffer.getbuffer()
@@ -331,7 +341,8 @@ class RunStore:
             raise
 
     def _make_room(self, size: int) -> None:
-        """Evict the runs used longest ago until one more of ``size`` bytes fits the limits.
+        """Evict the runs used longest ago until one more of ``size`` bytes fits the limits,
+        never one used within ``keep_seconds``: if only such runs are left, refuse the save.
         The row goes first, then the file: a crash in between leaves an orphan file, removed
         by ``recover``, never a row without its file."""
         while True:
@@ -339,9 +350,16 @@ class RunStore:
                 count, total = db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM runs").fetchone()
                 if count + 1 <= self.limits.max_runs and total + size <= self.limits.max_bytes:
                     return
-                oldest = db.execute("SELECT id FROM runs ORDER BY last_used, created LIMIT 1").fetchone()
+                kept_since = time.time() - self.limits.keep_seconds
+                oldest = db.execute(
+                    "SELECT id FROM runs WHERE last_used < ? ORDER BY last_used, created LIMIT 1", (kept_since,)
+                ).fetchone()
                 if oldest is None:
-                    return
+                    hours = self.limits.keep_seconds / 3600
+                    raise RunStoreUnavailable(
+                        f"the run store is full of runs made or opened in the last {hours:g} hours, "
+                        "which are never removed to make room"
+                    )
                 db.execute("DELETE FROM runs WHERE id = ?", oldest)
             with contextlib.suppress(OSError):
                 self.run_path(oldest[0]).unlink()
