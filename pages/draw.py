@@ -175,7 +175,6 @@ def main() -> None:
     model = state.current_model()
     st.title("Draw")
     st.caption(predicting_with(model))
-    st.space("small")  # room for the canvas toolbar, which floats above the canvas on hover
     canvas_column, result_column = st.columns([1, 1], gap="medium")
     with canvas_column:
         image = digit_input_ui()  # the canvas, or without a pointer a test digit or a PNG

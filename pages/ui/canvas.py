@@ -56,6 +56,9 @@ def canvas_ui() -> np.ndarray | None:
     """The drawing canvas and its controls; returns the (280, 280, 4) uint8 image or None."""
     st.session_state.setdefault(state.DRAW_CANVAS_VERSION, 0)
     stroke = state.persist(state.DRAW_STROKE, DEFAULT_STROKE)  # the slider under the canvas sets it
+    # Room for the toolbar, which CANVAS_TOOLBAR_FIX puts 3rem above the canvas: without it the
+    # toolbar covers the radio buttons above (always on a phone, on hover on a desktop).
+    st.space("medium")
     result = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",
