@@ -36,6 +36,24 @@ def test_flush_zeroes_only_magnitudes_under_the_bound():
     assert flush_tiny_nonnegative(p).tolist() == pytest.approx([0.0, 0.0, 0.0, 2e-30, 0.25])
 
 
+@pytest.mark.parametrize("shape", [(100, 16), (100, 640), (3, 50_000)])  # a masked copy, and arithmetic
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_gives_exactly_what_a_masked_copy_of_zero_gives(shape, dtype):
+    # The definition: every entry under the bound (-0 included) becomes +0; everything else,
+    # NaN and infinities included, keeps its bits. Compared as raw bits, so -0 and +0 differ.
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(shape).astype(dtype) * (10.0 ** rng.integers(-45, 4, shape)).astype(dtype)
+    a[rng.random(shape) < 0.4] = 0.0  # a ReLU layer's delta: about half zeros, in no pattern
+    a[rng.random(shape) < 0.1] = -0.0
+    a.flat[:4] = [np.nan, np.inf, -np.inf, -1e-31]
+    for flush, small in ((flush_tiny, lambda v: np.abs(v) < FLUSH_BELOW), (flush_tiny_nonnegative, None)):
+        values = a if small else np.abs(a) * np.where(rng.random(shape) < 0.05, -0.0, 1.0).astype(dtype)
+        expected = values.copy()
+        np.copyto(expected, 0.0, where=small(values) if small else values < FLUSH_BELOW)
+        got = flush(values.copy())
+        assert got.dtype == dtype and got.tobytes() == expected.tobytes()
+
+
 def test_count_subnormal_counts_only_the_range_under_the_smallest_normal():
     a = np.array([0.0, 1e-40, -1e-44, TINY32, 1.0], np.float32)
     assert count_subnormal(a) == 2
