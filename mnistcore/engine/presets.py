@@ -79,7 +79,7 @@ PRESET_NOTES: dict[str, str] = {
     ),
     "sprint": (
         "784-640-10 on augmented digits, 20 epochs: 99.1% test accuracy in about 20 s on an idle 2-core "
-        "machine (0.58x best's time, measured back to back), past 99% after four fifths of it."
+        "machine (0.6x best's time, measured back to back), past 99% after three quarters of it."
     ),
     "moonshot": (
         "784-1200-10, augmented, 100 epochs: 99.3% test accuracy in 22 min on a busy 2-core machine "
