@@ -46,10 +46,13 @@ def test_flush_gives_exactly_what_a_masked_copy_of_zero_gives(shape, dtype):
     a[rng.random(shape) < 0.4] = 0.0  # a ReLU layer's delta: about half zeros, in no pattern
     a[rng.random(shape) < 0.1] = -0.0
     a.flat[:4] = [np.nan, np.inf, -np.inf, -1e-31]
-    for flush, small in ((flush_tiny, lambda v: np.abs(v) < FLUSH_BELOW), (flush_tiny_nonnegative, None)):
-        values = a if small else np.abs(a) * np.where(rng.random(shape) < 0.05, -0.0, 1.0).astype(dtype)
+    nonnegative = np.abs(a) * np.where(rng.random(shape) < 0.05, -0.0, 1.0).astype(dtype)  # -0 kept in
+    for flush, values, small in (
+        (flush_tiny, a, np.abs(a) < FLUSH_BELOW),
+        (flush_tiny_nonnegative, nonnegative, nonnegative < FLUSH_BELOW),
+    ):
         expected = values.copy()
-        np.copyto(expected, 0.0, where=small(values) if small else values < FLUSH_BELOW)
+        np.copyto(expected, 0.0, where=small)
         got = flush(values.copy())
         assert got.dtype == dtype and got.tobytes() == expected.tobytes()
 
