@@ -192,20 +192,28 @@ def open_train_page(page, base_url: str, query: str = "", timeout: float = 60.0)
 
 
 def press_train(page, until_progress: bool = True) -> None:
-    """Press Train on a quiet page; then wait for the run's progress bar, unless the run may be
-    queued. Without one, fail with what the sidebar says instead (refused settings, say)."""
+    """Press Train on a quiet page; then wait for the run's progress bar (or, for a run that ended
+    at once, its new run link), unless the run may be queued. Without either, fail with what
+    the sidebar says instead (refused settings, say)."""
     wait_until_quiet(page, timeout=60)
+    run_before = page.evaluate("() => new URLSearchParams(location.search).get('run')")
     page.get_by_role("button", name="Train", exact=True).click()
     if not until_progress:
         return
-    try:
-        page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    try:  # a short run on a busy machine can end before the live view's first look: then the link's run changes
+        page.wait_for_function(
+            "before => document.querySelector('[data-testid=\"stProgress\"]') !== null"
+            " || new URLSearchParams(location.search).get('run') !== before",
+            arg=run_before,
+            timeout=60_000,
+        )
     except Exception as exc:
         said = page.eval_on_selector_all(
             '[data-testid="stSidebar"] [data-testid="stAlert"], [data-testid="stException"]',
             "els => els.map(e => e.innerText.slice(0, 300))",
         )
-        raise AssertionError(f"no progress bar 60 s after Train (script state {script_state(page)!r}): {said}") from exc
+        state = script_state(page)
+        raise AssertionError(f"no progress bar, no new run 60 s after Train (script {state!r}): {said}") from exc
 
 
 def exceptions_on(page) -> list[str]:

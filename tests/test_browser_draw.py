@@ -384,8 +384,13 @@ def test_a_finger_draws_on_a_phone_even_under_the_parked_toolbar(phone_page, dig
 
 @pytest.mark.browser
 def test_a_phone_shows_the_canvas_toolbar_above_the_canvas(phone_page):
-    toolbar = phone_page.locator(".dc-toolbar").first.bounding_box()
     canvas = canvas_box(phone_page)
+    phone_page.locator("style[data-toolbar-fix]").first.wait_for(state="attached", timeout=10_000)
+    for _ in range(20):  # the toolbar slides up (a 0.2 s transition) once the fix's stylesheet is in
+        toolbar = phone_page.locator(".dc-toolbar").first.bounding_box()
+        if toolbar["y"] + toolbar["height"] <= canvas["y"] + 1:
+            break
+        phone_page.wait_for_timeout(100)
     assert toolbar["y"] + toolbar["height"] <= canvas["y"] + 1, (toolbar, canvas)  # not over the drawing
     opacity = phone_page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")
     assert float(opacity) == 1.0  # no hover on a phone: visible for good, so undo is reachable

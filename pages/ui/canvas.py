@@ -42,6 +42,7 @@ CANVAS_TOOLBAR_FIX = """<script>
       }
     }
   };
+  patch();
   setInterval(patch, 250);  // the canvas remounts (Clear), and its shadow root may come late
 })();
 </script>"""
