@@ -38,11 +38,10 @@ import time
 from pathlib import Path
 
 import psutil
-from playwright.sync_api import sync_playwright
 
 from tests.browser_support import (
     SERVER_PIDS,
-    launch_browser,
+    chromium,
     open_train_page,
     press_train,
     streamlit_server,
@@ -131,8 +130,7 @@ def measure(app_dir: Path, epochs: int, pairs: int, pin: bool = True) -> dict:
             _pin(browser_cpu)  # this process and Chromium from here on
             pid = SERVER_PIDS[base_url]
             memory["started"] = _rss_mb(pid)
-            with sync_playwright() as playwright:
-                browser = launch_browser(playwright)
+            with chromium() as browser:
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
                 page.goto(base_url, wait_until="domcontentloaded")
                 page.get_by_text("MNIST found").first.wait_for(timeout=60_000)
@@ -147,7 +145,6 @@ def measure(app_dir: Path, epochs: int, pairs: int, pin: bool = True) -> dict:
                 page.get_by_text("Misclassified test digits").first.wait_for(timeout=120_000)
                 wait_for_app(page, timeout=60)
                 memory["mistakes_open"] = _rss_mb(pid)
-                browser.close()
     finally:
         if own_cpus is not None:
             os.sched_setaffinity(0, own_cpus)

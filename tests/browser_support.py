@@ -2,13 +2,13 @@
 
 A plain module (not a conftest) so any browser test can import it::
 
-    from tests.browser_support import launch_browser, streamlit_server, wait_for_app
+    from tests.browser_support import app_in_browser, wait_for_app, watched_page
 
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page()
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url)
         page.goto(base_url + "/train")
         wait_for_app(page)
+        assert not page.errors
 
 Never runs ``playwright install``: the browser is the system's ``/usr/bin/chromium``
 (``apt-get install -y chromium``), overridable with ``$CHROMIUM``.
@@ -28,6 +28,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,6 +140,39 @@ def launch_browser(playwright, **kwargs):
     if path is None:
         raise RuntimeError("Chromium not found: apt-get install -y chromium (or set $CHROMIUM)")
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, **kwargs)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless system Chromium for the block; closed afterwards. In a test, call
+    ``require_browser`` first (``app_in_browser`` does)."""
+    from playwright.sync_api import sync_playwright  # optional locally; CI installs it
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def app_in_browser(**server_options: Any) -> Iterator[tuple[Any, str]]:
+    """The usual start of a browser test: ``streamlit run app.py`` (``streamlit_server``'s
+    options) and Chromium. Yields (browser, base URL)."""
+    require_browser()
+    with streamlit_server(**server_options) as base_url, chromium() as browser:
+        yield browser, base_url
+
+
+def watched_page(opener: Any, base_url: str, **options: Any) -> Any:
+    """``opener.new_page(**options)`` (a browser, or a context of its own storage) that knows
+    the app's ``base_url`` and collects the page's JavaScript errors in ``page.errors``."""
+    page = opener.new_page(**options)
+    page.base_url = base_url
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
 
 
 def script_state(page) -> str | None:

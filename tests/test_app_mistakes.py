@@ -190,48 +190,43 @@ def test_evaluation_runs_once_per_model_and_again_for_a_new_one(monkeypatch, sma
 
 @pytest.mark.browser
 def test_clicking_a_confusion_cell_filters_the_gallery(mnist):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from tests.browser_support import exceptions_on, launch_browser, streamlit_server, wait_for_app
+    from tests.browser_support import app_in_browser, exceptions_on, wait_for_app
 
-    with streamlit_server() as base_url, playwright_api.sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})  # the gallery starts below
-            page.goto(base_url)
+    with app_in_browser() as (browser, base_url):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})  # the gallery starts below
+        page.goto(base_url)
+        wait_for_app(page)
+        page.locator('[data-testid="stSidebarNavLink"]', has_text="Mistakes").click()
+        wait_for_app(page, timeout=60)
+        for true, predicted in [(4, 9), (5, 3)]:
+            click_cell(page, true, predicted)
             wait_for_app(page)
-            page.locator('[data-testid="stSidebarNavLink"]', has_text="Mistakes").click()
-            wait_for_app(page, timeout=60)
-            for true, predicted in [(4, 9), (5, 3)]:
-                click_cell(page, true, predicted)
-                wait_for_app(page)
-                page.wait_for_function(
-                    "t => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]"
-                    ".some(e => e.innerText.includes(t))",
-                    arg=f"true digit {true}, predicted as {predicted}",
-                    timeout=20_000,
-                )
-                captions = page.locator("figure.picture figcaption").all_inner_texts()
-                pairs = {tuple(c.split("·")[0].split("→")) for c in captions if "→" in c}
-                assert pairs == {(f"{true} ", f" {predicted} ")}
-                # The filtered gallery is brought into view: its heading near the top of the screen.
-                heading = page.locator("#misclassified-test-digits")
-                page.wait_for_function(
-                    "() => { const r = document.getElementById('misclassified-test-digits')"
-                    ".getBoundingClientRect(); return r.top >= -5 && r.top < 200; }",
-                    timeout=10_000,
-                )
-                assert heading.is_visible()
-            # A digit of the gallery is a link all over: clicking its picture opens it on Backprop.
-            first = page.locator('[class*="st-key-mistake_item_0"]')
-            caption = first.locator("figure.picture figcaption").inner_text()
-            index = int(caption.rsplit("#", 1)[1])
-            picture = first.locator("img").bounding_box()
-            page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
-            page.wait_for_url(f"**/backprop?digit={index}*", timeout=30_000)  # a run adds run=
-            wait_for_app(page, timeout=60)
-            assert exceptions_on(page) == []
-        finally:
-            browser.close()
+            page.wait_for_function(
+                "t => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]"
+                ".some(e => e.innerText.includes(t))",
+                arg=f"true digit {true}, predicted as {predicted}",
+                timeout=20_000,
+            )
+            captions = page.locator("figure.picture figcaption").all_inner_texts()
+            pairs = {tuple(c.split("·")[0].split("→")) for c in captions if "→" in c}
+            assert pairs == {(f"{true} ", f" {predicted} ")}
+            # The filtered gallery is brought into view: its heading near the top of the screen.
+            heading = page.locator("#misclassified-test-digits")
+            page.wait_for_function(
+                "() => { const r = document.getElementById('misclassified-test-digits')"
+                ".getBoundingClientRect(); return r.top >= -5 && r.top < 200; }",
+                timeout=10_000,
+            )
+            assert heading.is_visible()
+        # A digit of the gallery is a link all over: clicking its picture opens it on Backprop.
+        first = page.locator('[class*="st-key-mistake_item_0"]')
+        caption = first.locator("figure.picture figcaption").inner_text()
+        index = int(caption.rsplit("#", 1)[1])
+        picture = first.locator("img").bounding_box()
+        page.mouse.click(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+        page.wait_for_url(f"**/backprop?digit={index}*", timeout=30_000)  # a run adds run=
+        wait_for_app(page, timeout=60)
+        assert exceptions_on(page) == []
 
 
 def click_cell(page, true: int, predicted: int) -> None:

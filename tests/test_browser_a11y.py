@@ -25,20 +25,16 @@ import pytest
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
     PlaywrightTimeout = TimeoutError
 
 from tests.browser_support import (
     PROJECT_ROOT,
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     open_train_page,
     press_train,
     require,
-    require_browser,
-    streamlit_server,
     wait_for_app,
 )
 
@@ -151,12 +147,9 @@ def axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    require_browser()
     source = axe_source()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with app_in_browser() as (browser, base_url):
         yield base_url, browser, source
-        browser.close()
 
 
 def settle(page) -> None:

@@ -7,12 +7,7 @@ import re
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
-from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server, wait_for_app
+from tests.browser_support import app_in_browser, exceptions_on, wait_for_app, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +18,8 @@ def loss_on_this_digit(page) -> float:
 
 
 def test_a_mistake_opened_on_the_backprop_page_learns_from_three_steps(mnist):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1400, "height": 1200})
         page.goto(f"{base_url}/mistakes", wait_until="domcontentloaded")
         page.get_by_text("Misclassified test digits").wait_for(timeout=120_000)
         wait_for_app(page)
@@ -53,5 +44,4 @@ def test_a_mistake_opened_on_the_backprop_page_learns_from_three_steps(mnist):
             wait_for_app(page)
             losses.append(loss_on_this_digit(page))
         assert losses[3] < losses[2] < losses[1] < losses[0], losses
-        assert not exceptions_on(page) and not errors
-        browser.close()
+        assert not exceptions_on(page) and not page.errors

@@ -15,20 +15,8 @@ import re
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from mnistcore.charts.training import RUN_COLOURS
-from tests.browser_support import (
-    exceptions_on,
-    launch_browser,
-    open_train_page,
-    require_browser,
-    streamlit_server,
-    wait_for_app,
-)
+from tests.browser_support import app_in_browser, exceptions_on, open_train_page, wait_for_app, watched_page
 
 pytestmark = pytest.mark.browser
 DESKTOP, PHONE = {"width": 1400, "height": 1000}, {"width": 390, "height": 844}
@@ -56,18 +44,9 @@ CHART_FIGURES = """() => [...document.querySelectorAll('[data-testid="stVegaLite
 
 
 @pytest.fixture(scope="module")
-def server(mnist):
-    require_browser()
-    with streamlit_server() as base_url:
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
+def served(mnist):
+    with app_in_browser() as browser_and_url:
+        yield browser_and_url
 
 
 def move_slider(page, label: str, stops: int, lr: str) -> None:
@@ -96,11 +75,9 @@ def comparison_charts(page) -> list[dict]:
     return figures[-2:]
 
 
-def test_three_runs_are_compared_in_their_own_colours_on_a_desktop_and_a_phone(server, browser):
-    page = browser.new_page(viewport=DESKTOP)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    open_train_page(page, server, LINK)
+def test_three_runs_are_compared_in_their_own_colours_on_a_desktop_and_a_phone(served):
+    page = watched_page(*served, viewport=DESKTOP)
+    open_train_page(page, page.base_url, LINK)
     for number, (stops, lr) in enumerate([(0, "0.1"), (-3, "0.01"), (6, "1")], start=1):
         if stops:
             move_slider(page, "Learning rate", stops, lr)
@@ -127,13 +104,13 @@ def test_three_runs_are_compared_in_their_own_colours_on_a_desktop_and_a_phone(s
             assert chart["plotHeight"] >= MIN_PLOT_PX, f"{size} {chart['title']}: plot {chart['plotHeight']} px"
             assert set(chart["strokes"]) == colours, f"{size} {chart['title']}: {chart['strokes']}"
             assert chart["legend"] == ["#1 custom", "#2 custom", "#3 custom"]
-    assert not exceptions_on(page) and not errors
+    assert not exceptions_on(page) and not page.errors
     page.close()
 
 
-def test_on_a_phone_train_is_on_screen_when_the_sidebar_opens(server, browser):
-    page = browser.new_page(viewport=PHONE, has_touch=True, is_mobile=True)
-    open_train_page(page, server, "preset=fast")
+def test_on_a_phone_train_is_on_screen_when_the_sidebar_opens(served):
+    page = watched_page(*served, viewport=PHONE, has_touch=True, is_mobile=True)
+    open_train_page(page, page.base_url, "preset=fast")
     page.get_by_test_id("stExpandSidebarButton").click()
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=10_000)

@@ -32,17 +32,14 @@ if str(PROJECT_ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.browser_support import (  # noqa: E402
+    app_in_browser,
+    chromium,
     exceptions_on,
-    launch_browser,
-    require_browser,
     streamlit_server,
     wait_until_quiet,
+    watched_page,
 )
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
 Point = tuple[float, float]
 Stroke = list[Point]
 
@@ -298,22 +295,15 @@ def open_draw_page(page, base_url: str) -> None:
 @pytest.fixture(scope="module")
 def served():
     """(Chromium, base URL) of a fresh ``streamlit run app.py``, for this module's pages."""
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
-            yield browser, base_url
-        finally:
-            browser.close()
+    with app_in_browser() as browser_and_url:
+        yield browser_and_url
 
 
 def _open_checked(served, **context_options):
     """A new browser session on the Draw page; yields it and then checks it raised nothing."""
     browser, base_url = served
     context = browser.new_context(**context_options)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = watched_page(context, base_url)
     try:
         open_draw_page(page, base_url)
         yield page
@@ -427,8 +417,7 @@ def measure(
     """
     rng = np.random.default_rng(seed)
     images, labels, styles, predictions = [], [], [], []
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         open_draw_page(page, base_url)
         for round_, style, digit in itertools.product(range(rounds), range(2), range(10)):
@@ -441,7 +430,6 @@ def measure(
             if screenshots is not None:
                 page.screenshot(path=str(screenshots / f"round{round_}-digit{digit}-style{style}.png"), full_page=True)
             clear_canvas(page)
-        browser.close()
     return np.stack(images), np.array(labels, dtype=np.uint8), np.array(styles, dtype=np.uint8), predictions
 
 

@@ -9,20 +9,14 @@ import re
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from mnistcore.engine.data import FASHION_MNIST
 from tests.browser_support import (
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     open_train_page,
     press_train,
-    require_browser,
-    streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -37,12 +31,8 @@ def go_to(page, name: str) -> None:
 
 
 def test_choose_fashion_train_and_see_class_names_and_the_hidden_space(mnist, fashion):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1400, "height": 1200})
         open_train_page(page, base_url, "preset=fast&steps=150&eval_every=50")
         sidebar = page.get_by_test_id("stSidebar")
         sidebar.get_by_role("combobox", name="Dataset").click()  # Streamlit's selectbox: open it, pick the option
@@ -77,5 +67,4 @@ def test_choose_fashion_train_and_see_class_names_and_the_hidden_space(mnist, fa
         page.locator("button").filter(has_text=re.compile(r"^step 0$")).click()  # the map at the random start
         page.get_by_text("At step 0: the snapshot keeps").first.wait_for(timeout=60_000)  # the chart is a canvas
         assert not exceptions_on(page)
-        browser.close()
-    assert not errors, errors
+        assert not page.errors, page.errors

@@ -19,12 +19,7 @@ import time
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
-from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server, wait_for_app
+from tests.browser_support import chromium, exceptions_on, require_browser, streamlit_server, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TITLES = {
@@ -74,8 +69,7 @@ def check_page(page, title: str, timeout: float = 120.0) -> list[str]:
 def test_first_visitors_of_a_fresh_server_all_get_their_page_inside_the_app_shell(mnist):
     require_browser()
     results = []
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with chromium() as browser:
         for trial in range(1, TRIALS + 1):
             with streamlit_server() as base_url:
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -94,6 +88,5 @@ def test_first_visitors_of_a_fresh_server_all_get_their_page_inside_the_app_shel
                 context.close()
             results.append(failed)
             print(f"fresh server {trial}: {'every page fine' if not failed else failed}")
-        browser.close()
     bad = [(trial, failed) for trial, failed in enumerate(results, 1) if failed]
     assert not bad, f"{len(bad)} of {TRIALS} fresh servers had broken first pages: {bad}"

@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from tests.browser_support import (
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     open_train_page,
     press_train,
-    require_browser,
-    streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -38,12 +32,8 @@ def open_health_tab(page) -> None:
 
 
 def test_the_deep_sigmoid_preset_shows_vanishing_gradients_in_the_health_tab(mnist):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1400, "height": 1400})
         open_train_page(page, base_url, "preset=deep-sigmoid&steps=300")
         press_train(page, until_progress=False)  # a short run may end before its progress bar is seen
         open_health_tab(page)  # live, or ended: the tab is the same
@@ -71,4 +61,3 @@ def test_the_deep_sigmoid_preset_shows_vanishing_gradients_in_the_health_tab(mni
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the Health tab scrolls sideways on a phone ({width} px)"
         assert not exceptions_on(phone)
-        browser.close()

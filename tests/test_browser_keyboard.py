@@ -9,19 +9,7 @@ import re
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
-from tests.browser_support import (
-    exceptions_on,
-    launch_browser,
-    open_train_page,
-    require_browser,
-    streamlit_server,
-    wait_for_app,
-)
+from tests.browser_support import app_in_browser, exceptions_on, open_train_page, wait_for_app, watched_page
 
 pytestmark = pytest.mark.browser
 MAX_TABS = 200  # a page has fewer focusable elements than this
@@ -39,15 +27,8 @@ FOCUSED = """() => {
 
 @pytest.fixture(scope="module")
 def page(mnist):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.base_url = base_url
-        yield page
-        browser.close()
+    with app_in_browser() as (browser, base_url):
+        yield watched_page(browser, base_url, viewport={"width": 1400, "height": 1000})
 
 
 def tab_to(page, wanted, what: str, backwards: bool = False) -> dict:

@@ -7,19 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
-from tests.browser_support import (
-    exceptions_on,
-    launch_browser,
-    open_train_page,
-    require_browser,
-    streamlit_server,
-    wait_for_app,
-)
+from tests.browser_support import app_in_browser, exceptions_on, open_train_page, wait_for_app, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,12 +17,8 @@ def sidebar_model_line(page) -> str:
 
 
 def test_a_collapsed_run_is_not_announced_as_a_success(mnist):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1400, "height": 1400})
         open_train_page(page, base_url, "preset=fast&lr=10")
         before = sidebar_model_line(page)
         page.get_by_role("button", name="Train", exact=True).click()
@@ -59,4 +43,3 @@ def test_a_collapsed_run_is_not_announced_as_a_success(mnist):
         page.get_by_role("button", name="Use learning rate 1 instead").click()
         page.wait_for_url(lambda url: "lr=1&" in url or url.endswith("lr=1"), timeout=30_000)  # not lr=10
         assert not exceptions_on(page) and not page.errors
-        browser.close()

@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from tests.browser_support import (
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     open_train_page,
-    require_browser,
     streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,22 +22,14 @@ WIDE = {"width": 1400, "height": 1000}
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield base_url, browser
-        browser.close()
+    with app_in_browser() as browser_and_url:
+        yield browser_and_url
 
 
 def new_page(server, viewport):
     """A fresh browser context (its own storage, so no remembered sidebar) with touch."""
-    base_url, browser = server
-    context = browser.new_context(viewport=viewport, has_touch=True)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.base_url = base_url
-    return page
+    browser, base_url = server
+    return watched_page(browser.new_context(viewport=viewport, has_touch=True), base_url)
 
 
 def sidebar_open(page) -> bool:
@@ -129,7 +116,7 @@ def test_on_a_wide_screen_the_sidebar_stays_open(server):
 def test_on_a_phone_the_offline_message_shows_every_line_and_no_empty_download_bar(server, tmp_path, monkeypatch):
     """No MNIST anywhere and no network (every mirror refused at once through a dead proxy):
     Home shows why and the fix, wrapped to the screen, without the download's empty bar."""
-    _, browser = server  # its browser; this test serves the app without data
+    browser, _ = server  # its browser; this test serves the app without data
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     dead = "http://127.0.0.1:9"
     env = {"XDG_CACHE_HOME": str(tmp_path), "https_proxy": dead, "http_proxy": dead, "HTTPS_PROXY": dead}

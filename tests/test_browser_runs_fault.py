@@ -18,19 +18,14 @@ import pytest
 from mnistcore.engine.runstore import RunStore
 from tests.browser_support import (
     SERVER_PIDS,
+    chromium,
     exceptions_on,
-    launch_browser,
     open_train_page,
     press_train,
     require_browser,
     streamlit_server,
     wait_for_app,
 )
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
 
 pytestmark = pytest.mark.browser
 PAGES = ("", "train", "mistakes", "weights", "backprop", "draw")
@@ -49,9 +44,8 @@ def test_sigkill_while_saving_leaves_a_store_every_page_can_use(mnist):
     require_browser()
     folder = Path(tempfile.mkdtemp(prefix="mnist-runs-fault-"))
     env = {"MNIST_RUNS_DIR": str(folder)}
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        try:
+    try:
+        with chromium() as browser:
             with streamlit_server(env=env) as base_url:  # a first run, stored completely
                 page = browser.new_page()
                 open_train_page(page, base_url, "preset=fast&steps=30&eval_every=10")
@@ -97,6 +91,5 @@ def test_sigkill_while_saving_leaves_a_store_every_page_can_use(mnist):
                     wait_for_app(page, timeout=60)
                     assert not exceptions_on(page), (path, exceptions_on(page))
                 context.close()
-        finally:
-            browser.close()
-            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

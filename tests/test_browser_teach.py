@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser_support import exceptions_on, launch_browser, require_browser, streamlit_server
+from tests.browser_support import app_in_browser, exceptions_on, watched_page
 from tests.test_browser_draw import (
     DIGIT_STROKES,
     draw,
@@ -21,11 +21,6 @@ from tests.test_browser_draw import (
     read_prediction,
     wait_until_idle,
 )
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
 
 
 def pick_label(page, digit: int) -> None:
@@ -44,32 +39,25 @@ def press(page, label: str) -> float:
 
 @pytest.mark.browser
 def test_teaching_a_drawing_another_label_changes_the_prediction_and_undo_restores_it():
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        try:
-            open_draw_page(page, base_url)
-            # The first drawing on a freshly opened page, of two strokes: the canvas used to be
-            # mounted anew when the first prediction appeared, losing the second stroke (shell.py).
-            draw(page, place_strokes(DIGIT_STROKES[4][0], np.random.default_rng(104)))
-            wait_until_idle(page)
-            assert read_prediction(page) == "4"
-            pick_label(page, 9)
-            seconds = press(page, "Teach it")
-            assert read_prediction(page) == "9"
-            assert page.get_by_text("Test accuracy").first.is_visible()
-            caption = page.get_by_text(re.compile(r"The press took \d+ ms")).first.inner_text()
-            print(f"Teach it: {seconds:.2f} s from click to a settled page; {caption.split('The press took')[1]}")
-            press(page, "Undo")
-            assert read_prediction(page) == "4"
-            assert page.get_by_text(re.compile("Undone")).first.is_visible()
-            press(page, "See this step in detail")  # the Backprop page, on this drawing labelled 9
-            page.get_by_text("the digit you drew on the Draw page: a 9").first.wait_for(timeout=60_000)
-            assert page.url.rstrip("/").endswith("/backprop")
-            assert not exceptions_on(page), exceptions_on(page)
-            assert not page.errors, page.errors
-        finally:
-            browser.close()
+    with app_in_browser() as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1280, "height": 1000})
+        open_draw_page(page, base_url)
+        # The first drawing on a freshly opened page, of two strokes: the canvas used to be
+        # mounted anew when the first prediction appeared, losing the second stroke (shell.py).
+        draw(page, place_strokes(DIGIT_STROKES[4][0], np.random.default_rng(104)))
+        wait_until_idle(page)
+        assert read_prediction(page) == "4"
+        pick_label(page, 9)
+        seconds = press(page, "Teach it")
+        assert read_prediction(page) == "9"
+        assert page.get_by_text("Test accuracy").first.is_visible()
+        caption = page.get_by_text(re.compile(r"The press took \d+ ms")).first.inner_text()
+        print(f"Teach it: {seconds:.2f} s from click to a settled page; {caption.split('The press took')[1]}")
+        press(page, "Undo")
+        assert read_prediction(page) == "4"
+        assert page.get_by_text(re.compile("Undone")).first.is_visible()
+        press(page, "See this step in detail")  # the Backprop page, on this drawing labelled 9
+        page.get_by_text("the digit you drew on the Draw page: a 9").first.wait_for(timeout=60_000)
+        assert page.url.rstrip("/").endswith("/backprop")
+        assert not exceptions_on(page), exceptions_on(page)
+        assert not page.errors, page.errors

@@ -13,22 +13,16 @@ import time
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from mnistcore.engine.model import TrainedModel
 from mnistcore.engine.presets import PRESETS
 from pages.ui.resources import DEFAULT_MODEL_PATH
 from tests.browser_support import (
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     open_train_page,
     press_train,
-    require_browser,
-    streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -39,15 +33,8 @@ STEP_TEXT = re.compile(r"(?:Step|Paused at) ([\d,]+) of ([\d,]+)")
 @pytest.fixture(scope="module")
 def browser_page(mnist):
     """A Chromium page on a fresh ``streamlit run app.py``; collects JavaScript errors."""
-    require_browser()
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.base_url = base_url
-        yield page
-        browser.close()
+    with app_in_browser() as (browser, base_url):
+        yield watched_page(browser, base_url, viewport={"width": 1400, "height": 1400})
 
 
 def progress_step(page) -> int | None:

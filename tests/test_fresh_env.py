@@ -14,19 +14,13 @@ from pathlib import Path
 
 import pytest
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
 from tests.browser_support import (
     PROJECT_ROOT,
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     require,
-    require_browser,
-    streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -39,7 +33,6 @@ def fresh_python(mnist) -> str:
     python = os.environ.get("FRESH_VENV_PYTHON", "")
     require(bool(python), "FRESH_VENV_PYTHON is not set (a venv with only requirements.txt installed)")
     require(Path(python).exists(), f"FRESH_VENV_PYTHON={python} does not exist")
-    require_browser()
     return python
 
 
@@ -59,11 +52,8 @@ def test_the_fresh_environment_has_only_the_apps_requirements(fresh_python):
 
 
 def test_every_page_loads_on_a_server_from_the_fresh_environment(fresh_python):
-    with streamlit_server(python=fresh_python) as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with app_in_browser(python=fresh_python) as (browser, base_url):
+        page = watched_page(browser, base_url, viewport={"width": 1400, "height": 1000})
         page.goto(base_url, wait_until="domcontentloaded")
         wait_for_app(page, timeout=60)
         for name in PAGES:
@@ -71,5 +61,4 @@ def test_every_page_loads_on_a_server_from_the_fresh_environment(fresh_python):
             wait_for_app(page, timeout=60)
             page.locator("h1").first.wait_for(timeout=60_000)
             assert not exceptions_on(page), f"{name}: {exceptions_on(page)}"
-            assert not errors, f"{name}: {errors}"
-        browser.close()
+            assert not page.errors, f"{name}: {page.errors}"

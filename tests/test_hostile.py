@@ -197,27 +197,15 @@ def test_the_server_config_turns_off_telemetry_keeps_xsrf_and_fits_upload_size_t
 
 @pytest.mark.browser
 def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_uploads_are_refused(mnist, tmp_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    from tests.browser_support import (
-        exceptions_on,
-        launch_browser,
-        open_train_page,
-        require_browser,
-        streamlit_server,
-    )
+    from tests.browser_support import app_in_browser, exceptions_on, open_train_page
 
-    require_browser()
     huge = tmp_path / "huge.npz"
     with open(huge, "wb") as file:  # one byte over the limit, without holding it in memory
         file.truncate(train_runs.MAX_UPLOAD_BYTES + 1)
     evil = tmp_path / "evil.npz"
     evil.write_bytes(pickled_npz())
 
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with app_in_browser() as (browser, base_url):
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -234,35 +222,21 @@ def test_in_the_browser_markup_in_a_link_stays_text_and_oversized_or_pickled_upl
         uploader.set_input_files(str(evil))
         page.get_by_text("Refused evil.npz").wait_for(timeout=30_000)
         assert not Payload.RAN and not exceptions_on(page) and not dialogs
-        browser.close()
 
 
 @pytest.mark.browser
 def test_in_the_browser_hostile_links_file_names_and_model_names_make_no_link_image_or_request(mnist, tmp_path):
     """Chromium never fetches from, nor shows a link to, a host named in a link's values, an
     uploaded file's name or a checkpoint's model name, on any page."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
     from urllib.parse import urlencode, urlsplit
 
-    from tests.browser_support import (
-        exceptions_on,
-        launch_browser,
-        open_train_page,
-        require_browser,
-        streamlit_server,
-        wait_for_app,
-    )
+    from tests.browser_support import app_in_browser, exceptions_on, open_train_page, wait_for_app
 
-    require_browser()
     checkpoint = tmp_path / HOSTILE_FILE_NAME
     checkpoint.write_bytes(hostile_checkpoint())
     live = 'a[href*="evil"], img[src*="evil"], img[src="x"], script:has-text("alert")'
 
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with app_in_browser() as (browser, base_url):
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         requests: list[str] = []
         dialogs: list[str] = []
@@ -290,7 +264,6 @@ def test_in_the_browser_hostile_links_file_names_and_model_names_make_no_link_im
             assert not exceptions_on(page), title
         to_evil = [url for url in requests if "evil" in urlsplit(url).netloc]
         assert not to_evil and not dialogs, (to_evil, dialogs)
-        browser.close()
 
 
 def test_every_hostile_checkpoint_is_refused_by_the_page_in_one_line(mnist):

@@ -23,24 +23,18 @@ import time
 import pytest
 
 try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # optional locally; CI installs it
-    sync_playwright = None
-
-try:
     import psutil
 except ImportError:  # a dev requirement; CI installs it
     psutil = None
 
 from tests.browser_support import (
     SERVER_PIDS,
-    chromium_path,
+    app_in_browser,
     exceptions_on,
-    launch_browser,
     press_train,
     require,
-    streamlit_server,
     wait_for_app,
+    watched_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,21 +56,14 @@ MIN_STEPS_BEFORE_STOP = 600  # enough for > 80% test accuracy
 @pytest.fixture(scope="module")
 def server(mnist):
     """(browser, base URL, server pid) for one server shared by this module's tests."""
-    require(sync_playwright is not None, "playwright is not installed (pip install playwright)")
     require(psutil is not None, "psutil is not installed (pip install psutil)")
-    require(chromium_path() is not None, "Chromium not found (apt-get install -y chromium)")
     env = {"MNIST_MAX_JOBS": str(MAX_JOBS), "MNIST_MAX_RUN_SECONDS": "300"}
-    with streamlit_server(env=env) as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with app_in_browser(env=env) as (browser, base_url):
         yield browser, base_url, SERVER_PIDS[base_url]
-        browser.close()
 
 
 def new_page(browser, base_url: str, path: str = ""):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = watched_page(browser.new_context(viewport={"width": 1200, "height": 900}), base_url)
     page.goto(f"{base_url}/{path}", wait_until="domcontentloaded")
     wait_for_app(page, timeout=60)
     return page

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser_support import (  # noqa: E402
-    launch_browser,
+    chromium,
     open_train_page,
     press_train,
     streamlit_server,
@@ -150,12 +150,9 @@ def hidden_space_maps(page, base_url: str, out_dir: Path) -> dict[str, int]:
 
 
 def take_screenshots(out_dir: Path, pages: list[str] = PAGES, only_hidden_space: bool = False) -> dict[str, int]:
-    from playwright.sync_api import sync_playwright
-
     out_dir.mkdir(parents=True, exist_ok=True)
     sizes = {}
-    with streamlit_server() as base_url, sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+    with streamlit_server() as base_url, chromium() as browser:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(base_url, wait_until="domcontentloaded")
         wait_for_app(page, timeout=90)
@@ -175,7 +172,6 @@ def take_screenshots(out_dir: Path, pages: list[str] = PAGES, only_hidden_space:
                 sizes["teach.png"] = save_png(page.screenshot(), out_dir / "teach.png")
         if only_hidden_space or pages == PAGES:
             sizes.update(hidden_space_maps(page, base_url, out_dir))
-        browser.close()
     return sizes
 
 
