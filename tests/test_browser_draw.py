@@ -282,8 +282,10 @@ def canvas_png(page) -> bytes:
 
 
 def open_draw_page(page, base_url: str) -> None:
+    """Open Draw and wait until it is idle, with the page's fix of the canvas toolbar in place."""
     page.goto(base_url.rstrip("/") + "/draw")
     page.get_by_text(PROMPT).first.wait_for(state="visible", timeout=60_000)
+    page.locator("style[data-toolbar-fix]").first.wait_for(state="attached", timeout=10_000)
     wait_until_idle(page)
 
 
@@ -374,14 +376,14 @@ def test_a_finger_draws_on_a_phone_even_under_the_parked_toolbar(phone_page, dig
 
 @pytest.mark.browser
 def test_a_phone_shows_the_canvas_toolbar_above_the_canvas(phone_page):
-    canvas = canvas_box(phone_page)
-    phone_page.locator("style[data-toolbar-fix]").first.wait_for(state="attached", timeout=10_000)
     for _ in range(20):  # the toolbar slides up (a 0.2 s transition) once the fix's stylesheet is in
+        canvas = canvas_box(phone_page)  # both measured together: the page may still move
         toolbar = phone_page.locator(".dc-toolbar").first.bounding_box()
         if toolbar["y"] + toolbar["height"] <= canvas["y"] + 1:
             break
         phone_page.wait_for_timeout(100)
-    assert toolbar["y"] + toolbar["height"] <= canvas["y"] + 1, (toolbar, canvas)  # not over the drawing
+    top = phone_page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).top")
+    assert toolbar["y"] + toolbar["height"] <= canvas["y"] + 1, (toolbar, canvas, top)  # not over the drawing
     opacity = phone_page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")
     assert float(opacity) == 1.0  # no hover on a phone: visible for good, so undo is reachable
 
