@@ -134,22 +134,17 @@ def streamlit_server(
                 shutil.rmtree(full_env["MNIST_RUNS_DIR"], ignore_errors=True)
 
 
-def launch_browser(playwright, **kwargs):
-    """Headless system Chromium with flags that keep it quiet and offline."""
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless system Chromium, with flags that keep it quiet and offline, for the block;
+    closed afterwards. In a test, call ``require_browser`` first (``app_in_browser`` does)."""
+    from playwright.sync_api import sync_playwright  # optional locally; CI installs it
+
     path = chromium_path()
     if path is None:
         raise RuntimeError("Chromium not found: apt-get install -y chromium (or set $CHROMIUM)")
-    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, **kwargs)
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Any]:
-    """Headless system Chromium for the block; closed afterwards. In a test, call
-    ``require_browser`` first (``app_in_browser`` does)."""
-    from playwright.sync_api import sync_playwright  # optional locally; CI installs it
-
     with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
@@ -248,6 +243,11 @@ def press_train(page, until_progress: bool = True) -> None:
         )
         state = script_state(page)
         raise AssertionError(f"no progress bar, no new run 60 s after Train (script {state!r}): {said}") from exc
+
+
+def main_text(page, chars: int = 400) -> str:
+    """The start of what the page's main area says, for a failure message."""
+    return page.get_by_test_id("stMainBlockContainer").inner_text()[:chars]
 
 
 def exceptions_on(page) -> list[str]:

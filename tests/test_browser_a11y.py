@@ -32,6 +32,7 @@ from tests.browser_support import (
     PROJECT_ROOT,
     app_in_browser,
     exceptions_on,
+    main_text,
     open_train_page,
     press_train,
     require,
@@ -181,8 +182,7 @@ def start_run(page, query: str) -> None:
     try:
         page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)  # a busy machine starts it late
     except PlaywrightTimeout:
-        main = page.get_by_test_id("stMainBlockContainer").inner_text()[:600]
-        raise AssertionError(f"the run did not start; the page said: {main}") from None
+        raise AssertionError(f"the run did not start; the page said: {main_text(page, 600)}") from None
 
 
 def open_from_sidebar(page, title: str) -> None:
